@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Build the local stand-in images that tests use instead of official images
+# (no container registry is reachable here, so nothing can be pulled).
+#
+#   images/build.sh [--force]   --force rebuilds the stand-ins (not the base image; Docker's
+#                               layer cache still applies, so unchanged steps are reused)
+# Caches under ${XDG_CACHE_HOME:-~/.cache}/labrunner-ci/: delete it to refetch everything.
+#
+# A stand-in is a folder images/NAME/ with a Dockerfile (FROM ${BASE_IMAGE}) and,
+# optionally, prepare.sh, run on the host to fill the build context with files
+# fetched from package registries, so builds need no network inside containers.
+# Add a stand-in with a folder plus one STANDINS line.
+# Prints, and writes to images/overrides.env, one `export LABRUNNER_IMAGE_NAME=...`
+# per stand-in. Needs a running Docker daemon and debootstrap (scripts/docker-up.sh).
+set -euo pipefail
+
+DYNAMODB_IMAGE=labrunner-local/dynamodb:moto-5.2.5   # the moto pin is read from this tag
+BASE_IMAGE=labrunner-local/debian:bookworm
+SUITE=bookworm
+STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_IMAGE_<NAME> suffix
+  "dynamodb=$DYNAMODB_IMAGE"
+)
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/labrunner-ci"
+FORCE=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    *) echo "usage: images/build.sh [--force]" >&2; exit 2 ;;
+  esac
+done
+
+die() { echo "images/build.sh: $*" >&2; exit 1; }
+log() { echo "images/build.sh: $*" >&2; }
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+docker info >/dev/null 2>&1 || die "no Docker daemon answers 'docker info'; run scripts/docker-up.sh"
+mkdir -p "$CACHE"
+
+# Print "URI SUITE COMPONENTS..." for every enabled `deb` entry of the host's apt
+# sources, from one-line (*.list) and deb822 (*.sources) files alike.
+apt_entries() {
+  local f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    # drop comments and the optional [options] block: deb [arch=amd64 signed-by=...] URI SUITE COMP...
+    sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk '$1 == "deb" && NF >= 3 {
+      line = $2 " " $3; for (i = 4; i <= NF; i++) line = line " " $i; print line }'
+  done
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    # deb822: blank-line separated stanzas of "Field: value" lines.
+    awk '
+      function flush(  u, s, nu, ns, i, j) {
+        if (types ~ /(^| )deb( |$)/ && tolower(enabled) != "no") {
+          nu = split(uris, u, " "); ns = split(suites, s, " ")
+          for (i = 1; i <= nu; i++) for (j = 1; j <= ns; j++) print u[i], s[j], comps
+        }
+        types = uris = suites = comps = ""; enabled = "yes"
+      }
+      BEGIN { enabled = "yes" }
+      /^#/ { next }
+      /^[ \t]*$/ { flush(); next }
+      /^[A-Za-z-]+:/ {  # split at the first colon only (values are URLs)
+        k = tolower(substr($0, 1, index($0, ":") - 1)); v = substr($0, index($0, ":") + 1)
+        gsub(/^[ \t]+|[ \t]+$/, "", v)
+        if (k == "types") types = v; else if (k == "uris") uris = v
+        else if (k == "suites") suites = v; else if (k == "components") comps = v
+        else if (k == "enabled") enabled = v
+      }
+      END { flush() }' "$f"
+  done
+}
+
+# a. Base image: debootstrap minbase rootfs, cached as a tarball, docker import.
+build_base() {
+  if image_exists "$BASE_IMAGE"; then log "$BASE_IMAGE exists, skipping"; return; fi
+  local tarball="$CACHE/debian-$SUITE-minbase.tar"
+  if [ ! -s "$tarball" ]; then
+    command -v debootstrap >/dev/null || die "debootstrap missing; run scripts/docker-up.sh"
+    local entries mirror root
+    entries="$(apt_entries | awk -v s="$SUITE" '$2 == s || index($2, s "-") == 1')"
+    mirror="${LABRUNNER_DEBIAN_MIRROR:-$(awk -v s="$SUITE" '$2 == s { print $1; exit }' <<<"$entries")}"
+    [ -n "$mirror" ] || die "no '$SUITE' entry in the host's apt sources; set LABRUNNER_DEBIAN_MIRROR"
+    root="$CACHE/rootfs.tmp"
+    rm -rf "$root"
+    log "debootstrap $SUITE from $mirror (about a minute)"
+    debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+      "$SUITE" "$root" "$mirror" >"$CACHE/debootstrap.log" 2>&1 \
+      || die "debootstrap failed; see $CACHE/debootstrap.log"
+    # The host's apt sources (this suite's entries only, without host-only options
+    # like signed-by: the rootfs trusts Debian's keys via debian-archive-keyring).
+    awk '{ print "deb", $0 }' <<<"$entries" >"$root/etc/apt/sources.list"
+    # The host's CA bundle, plus its extra CAs so a later update-ca-certificates keeps them.
+    cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/var/log/*.log
+    tar -C "$root" --numeric-owner --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' \
+      -cf "$tarball.part" .
+    mv "$tarball.part" "$tarball"
+    rm -rf "$root"
+  fi
+  log "importing $tarball as $BASE_IMAGE"
+  docker import -c 'CMD ["/bin/bash"]' -c 'ENV LANG=C.UTF-8' "$tarball" "$BASE_IMAGE" >/dev/null
+}
+
+# b. Stand-ins: images/NAME/ (+ prepare.sh output) as the build context.
+build_standin() {
+  local name="$1" image="$2" ctx
+  [ -f "$HERE/$name/Dockerfile" ] || die "no $HERE/$name/Dockerfile for stand-in '$name'"
+  if image_exists "$image" && [ "$FORCE" = 0 ]; then log "$image exists, skipping"; return; fi
+  ctx="$CACHE/context/$name"
+  rm -rf "$ctx" && mkdir -p "$ctx"
+  cp -a "$HERE/$name/." "$ctx/"
+  if [ -x "$HERE/$name/prepare.sh" ]; then
+    IMAGE="$image" CACHE="$CACHE" "$HERE/$name/prepare.sh" "$ctx" || die "$name/prepare.sh failed"
+  fi
+  log "building $image"
+  docker build --build-arg "BASE_IMAGE=$BASE_IMAGE" --label "org.labrunner.standin=$name" \
+    -t "$image" "$ctx" >"$CACHE/build-$name.log" 2>&1 \
+    || die "docker build of $image failed; see $CACHE/build-$name.log"
+}
+
+build_base
+exports=""
+for entry in "${STANDINS[@]}"; do
+  name="${entry%%=*}" image="${entry#*=}"
+  build_standin "$name" "$image"
+  exports+="export LABRUNNER_IMAGE_${name^^}=$image"$'\n'
+done
+printf '%s' "$exports" >"$HERE/overrides.env"
+printf '%s' "$exports"

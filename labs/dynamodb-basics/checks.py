@@ -1,0 +1,319 @@
+"""Checks for dynamodb-basics. Each reads the live engine; none reads the learner's text.
+
+Fixtures: dynamodb (boto3 client), dynamodb_resource, answer (runs a function
+from the learner's workspace in a child process), lab_dir.
+"""
+
+import json
+import secrets
+from decimal import Decimal
+
+from labrunner.checks import expect, fail
+
+TABLE = "Music"
+SINGLE_SONG = {"Artist": "Acme Band", "SongTitle": "Harbour Lights", "AlbumTitle": "Low Tide",
+               "Year": 2024, "Genre": "Folk", "Plays": 0}
+TYPE_WORDS = {"S": "string", "N": "number", "B": "binary"}
+
+
+# ---- helpers -------------------------------------------------------------
+
+def _describe(dynamodb):
+    try:
+        return dynamodb.describe_table(TableName=TABLE)["Table"]
+    except dynamodb.exceptions.ResourceNotFoundException:
+        fail("there is no table named 'Music' yet — step 1 creates it")
+
+
+def _table(dynamodb_resource):
+    _describe(dynamodb_resource.meta.client)
+    return dynamodb_resource.Table(TABLE)
+
+
+def _all_items(table):
+    items, kwargs = [], {}
+    while True:
+        page = table.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _dataset(lab_dir):
+    return json.loads((lab_dir / "workspace" / "music.json").read_text(encoding="utf-8"))
+
+
+def _mismatch(item, expected):
+    """First difference between a stored item and the song it should be, in words; or None."""
+    title = expected["SongTitle"]
+    for attr, want in expected.items():
+        if attr not in item:
+            return f"'{title}' has no attribute {attr}"
+        got = item[attr]
+        if isinstance(want, int) and not isinstance(got, Decimal):
+            return (f"{attr} of '{title}' is the string {got!r}; expected the number {want} "
+                    f"(in DynamoDB JSON: {{\"N\": \"{want}\"}}, not {{\"S\": ...}})")
+        if isinstance(want, str) and not isinstance(got, str):
+            return f"{attr} of '{title}' is {got!r}; expected the string {want!r}"
+        if got != want:
+            return f"{attr} of '{title}' is {got!r}; expected {want!r}"
+    return None
+
+
+def _check_artist():
+    return f"Check Artist {secrets.token_hex(3)}"
+
+
+def _seed(table, items):
+    with table.batch_writer() as batch:
+        for item in items:
+            batch.put_item(Item=item)
+
+
+def _unseed(table, items):
+    with table.batch_writer() as batch:
+        for item in items:
+            batch.delete_item(Key={"Artist": item["Artist"], "SongTitle": item["SongTitle"]})
+
+
+# ---- step 1: create-table --------------------------------------------------
+
+def music_table_exists(dynamodb):
+    names = dynamodb.list_tables()["TableNames"]
+    if TABLE in names:
+        return
+    close = [n for n in names if n.lower() == TABLE.lower()]
+    if close:
+        fail(f"found a table '{close[0]}' but not 'Music' — table names are case-sensitive")
+    fail(f"no table named 'Music' yet; found {', '.join(names) if names else 'no tables at all'}")
+
+
+def music_keys_are_artist_and_songtitle(dynamodb):
+    table = _describe(dynamodb)
+    keys = {k["KeyType"]: k["AttributeName"] for k in table["KeySchema"]}
+    types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    expect(keys.get("HASH") == "Artist", f"Music's partition key is '{keys.get('HASH')}'; expected 'Artist'")
+    expect("RANGE" in keys, "Music has no sort key; expected 'SongTitle' as its sort (RANGE) key")
+    expect(keys["RANGE"] == "SongTitle", f"Music's sort key is '{keys['RANGE']}'; expected 'SongTitle'")
+    for role, name in (("partition", "Artist"), ("sort", "SongTitle")):
+        kind = types.get(name)
+        expect(kind == "S", f"Music's {role} key '{name}' has type {kind} ({TYPE_WORDS.get(kind, kind)}); "
+                            "expected S (string) — a table's keys cannot change: delete it and create it again")
+
+
+def music_is_on_demand(dynamodb):
+    table = _describe(dynamodb)
+    mode = (table.get("BillingModeSummary") or {}).get("BillingMode")
+    if mode:
+        expect(mode == "PAY_PER_REQUEST", f"Music uses {mode} capacity; expected on-demand (PAY_PER_REQUEST)")
+        return None
+    throughput = table.get("ProvisionedThroughput") or {}
+    reads, writes = throughput.get("ReadCapacityUnits", 0), throughput.get("WriteCapacityUnits", 0)
+    expect(not reads and not writes,
+           f"Music has provisioned capacity ({reads} reads, {writes} writes per second); "
+           "expected on-demand: --billing-mode PAY_PER_REQUEST")
+    return "this engine does not report a billing mode; judged by its provisioned capacity being zero"
+
+
+# ---- step 2: load-items -----------------------------------------------------
+
+def single_song_added(dynamodb_resource):
+    table = _table(dynamodb_resource)
+    key = {"Artist": SINGLE_SONG["Artist"], "SongTitle": SINGLE_SONG["SongTitle"]}
+    item = table.get_item(Key=key, ConsistentRead=True).get("Item")
+    expect(item, "the song 'Harbour Lights' by 'Acme Band' is not in Music yet (keys are case-sensitive)")
+    problem = _mismatch(item, SINGLE_SONG)
+    expect(problem is None, problem or "")
+
+
+def dataset_loaded(dynamodb_resource, lab_dir):
+    table = _table(dynamodb_resource)
+    stored = {(i["Artist"], i["SongTitle"]): i for i in _all_items(table)}
+    songs = _dataset(lab_dir)
+    missing = [s for s in songs if (s["Artist"], s["SongTitle"]) not in stored]
+    if missing:
+        first = missing[0]
+        fail(f"{len(missing)} of the {len(songs)} songs in music.json are not in Music yet, "
+             f"e.g. '{first['SongTitle']}' by '{first['Artist']}'")
+    for song in songs:
+        problem = _mismatch(stored[(song["Artist"], song["SongTitle"])], song)
+        expect(problem is None, problem or "")
+
+
+# ---- step 3: query-by-key ----------------------------------------------------
+
+def _expected_titles(items, artist, prefix):
+    return sorted(i["SongTitle"] for i in items if i["Artist"] == artist and i["SongTitle"].startswith(prefix))
+
+
+def songs_by_artist_matches_data(answer, dynamodb_resource):
+    table = _table(dynamodb_resource)
+    artist = _check_artist()
+    seeded = [{"Artist": artist, "SongTitle": title, "Year": 2000 + n, "Plays": n}
+              for n, title in enumerate(["Ridge Line", "Ridgeback", "River Glass", "Ridge Walk", "Quarry"])]
+    cases = [(artist, "Ridge"), ("Saffron Radar", "Blue"), ("Kettle and Compass", "Road"),
+             ("The Lint Collectors", "Lost"), ("Static Meadow", "Night"), ("Mothwing Choir", "Zz")]
+    _seed(table, seeded)
+    try:
+        items = _all_items(table)
+        results = answer.call_many("query_songs.py", "songs_by_artist", cases, table=TABLE)
+    finally:
+        _unseed(table, seeded)
+    for (who, prefix), result in zip(cases, results):
+        got = result.value_or_fail()
+        want = _expected_titles(items, who, prefix)
+        note = (" — that artist was added by the check just now, so the answer must come from the table, "
+                "not from a list in your code") if who == artist else ""
+        expect(got == want, f"songs_by_artist(table, {who!r}, {prefix!r}) returned {got!r}; expected {want!r}{note}")
+
+
+def songs_by_artist_uses_query(answer):
+    result = answer.call("query_songs.py", "songs_by_artist", "Saffron Radar", "Blue", table=TABLE)
+    result.value_or_fail()
+    expect(not result.used("Scan"),
+           "songs_by_artist used Scan, which reads every item of the table; "
+           "use table.query(KeyConditionExpression=...) so DynamoDB reads one artist's items only")
+    expect(result.used("Query"), f"songs_by_artist made no Query call (calls made: {result.calls or 'none'})")
+
+
+# ---- step 4: update-plays ------------------------------------------------------
+
+def record_play_adds_one(answer, dynamodb_resource):
+    table = _table(dynamodb_resource)
+    song = {"Artist": _check_artist(), "SongTitle": "Counter Test", "Plays": 41, "Genre": "Test", "Year": 2001}
+    _seed(table, [song])
+    key = {"Artist": song["Artist"], "SongTitle": song["SongTitle"]}
+    try:
+        first, second = answer.call_many("record_play.py", "record_play",
+                                          [(song["Artist"], "Counter Test")] * 2, table=TABLE)
+        first.value_or_fail()
+        second.value_or_fail()
+        stored = table.get_item(Key=key, ConsistentRead=True).get("Item", {}).get("Plays")
+    finally:
+        _unseed(table, [song])
+    expect(stored == 43, f"after two calls of record_play on a song with 41 plays, Plays is {stored}; "
+                         "expected 43 (41 + 1 + 1)")
+    expect(second.value == 43, f"record_play returned {second.value!r} on the second call; expected the new "
+                               "count, 43 — ask for ReturnValues='UPDATED_NEW'")
+
+
+def record_play_refuses_missing_song(answer, dynamodb_resource):
+    table = _table(dynamodb_resource)
+    key = {"Artist": _check_artist(), "SongTitle": "No Such Song"}
+    result = answer.call("record_play.py", "record_play", key["Artist"], key["SongTitle"], table=TABLE)
+    created = table.get_item(Key=key, ConsistentRead=True).get("Item")
+    if created:
+        table.delete_item(Key=key)
+        fail("record_play created a new item for a song that does not exist; add "
+             "ConditionExpression='attribute_exists(Artist)' so DynamoDB refuses the update")
+    if result.error_type == "ConditionalCheckFailedException":
+        return
+    if result.ok:
+        fail(f"record_play returned {result.value!r} for a song that does not exist; "
+             "expected it to raise ConditionalCheckFailedException")
+    fail(result.failure())
+
+
+# ---- step 5: genre-index -----------------------------------------------------
+
+def _genre_index(dynamodb):
+    table = _describe(dynamodb)
+    indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes") or []}
+    if "GenreIndex" not in indexes:
+        found = ", ".join(indexes) or "no global secondary indexes"
+        fail(f"Music has no index 'GenreIndex'; found {found}")
+    return table, indexes["GenreIndex"]
+
+
+def genre_index_exists(dynamodb):
+    _, index = _genre_index(dynamodb)
+    status = index.get("IndexStatus", "ACTIVE")
+    expect(status == "ACTIVE", f"GenreIndex is {status}; check again in a moment, when it is ACTIVE")
+
+
+def genre_index_has_genre_and_year_keys(dynamodb):
+    table, index = _genre_index(dynamodb)
+    keys = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
+    types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    expect(keys.get("HASH") == "Genre", f"GenreIndex has partition key '{keys.get('HASH')}'; expected 'Genre'")
+    expect(keys.get("RANGE") == "Year", f"GenreIndex has sort key '{keys.get('RANGE')}'; expected 'Year'")
+    expect(types.get("Genre") == "S", f"Genre is defined as type {types.get('Genre')}; expected S (string)")
+    expect(types.get("Year") == "N", f"Year is defined as type {types.get('Year')}; expected N (number), "
+                                     "so that Year >= 2010 compares numbers, not text")
+
+
+def songs_in_genre_matches_data(answer, dynamodb_resource):
+    table = _table(dynamodb_resource)
+    genre = f"Check Genre {secrets.token_hex(3)}"
+    artist = _check_artist()
+    seeded = [{"Artist": artist, "SongTitle": f"Track {year}", "Genre": genre, "Year": year, "Plays": 1}
+              for year in (1999, 2005, 2011, 2018, 2024)]
+    cases = [(genre, 2006), ("Electronic", 2012), ("Folk", 0), ("Rock", 2004), ("Jazz", 2030)]
+    _seed(table, seeded)
+    try:
+        items = _all_items(table)
+        results = answer.call_many("genre_query.py", "songs_in_genre", cases, table=TABLE)
+    finally:
+        _unseed(table, seeded)
+    for (which, year), result in zip(cases, results):
+        got = result.value_or_fail()
+        matching = sorted((i for i in items if i.get("Genre") == which and i.get("Year", -1) >= year),
+                          key=lambda i: (i["Year"], i["SongTitle"]))
+        want = [i["SongTitle"] for i in matching]
+        note = (" — that genre was added by the check just now, so the answer must come from the index"
+                if which == genre else "")
+        expect(isinstance(got, list) and sorted(got) == sorted(want),
+               f"songs_in_genre(table, {which!r}, {year}) returned {got!r}; expected {want!r}{note}")
+        years = {i["SongTitle"]: i["Year"] for i in matching}
+        expect([years[t] for t in got] == sorted(years[t] for t in got),
+               f"songs_in_genre(table, {which!r}, {year}) returned the songs out of Year order: {got!r}")
+        expect(not result.used("Scan"), "songs_in_genre used Scan; query the index instead "
+                                        "(table.query(IndexName='GenreIndex', ...))")
+        expect(result.used("Query", "GenreIndex"),
+               f"songs_in_genre did not query GenreIndex (calls made: {result.calls or 'none'}); "
+               "pass IndexName='GenreIndex' to table.query")
+
+
+# ---- step 6: conditional-delete ---------------------------------------------
+
+def _remove(answer, table, plays):
+    song = {"Artist": _check_artist(), "SongTitle": "Delete Test", "Plays": plays, "Genre": "Test", "Year": 2002}
+    key = {"Artist": song["Artist"], "SongTitle": song["SongTitle"]}
+    _seed(table, [song])
+    try:
+        result = answer.call("remove_song.py", "remove_if_unplayed", song["Artist"], song["SongTitle"], table=TABLE)
+        still_there = table.get_item(Key=key, ConsistentRead=True).get("Item") is not None
+    finally:
+        _unseed(table, [song])
+    return result, still_there
+
+
+def remove_if_unplayed_keeps_played_songs(answer, dynamodb_resource):
+    result, still_there = _remove(answer, _table(dynamodb_resource), plays=12)
+    if result.error_type == "ConditionalCheckFailedException":
+        fail("remove_if_unplayed let ConditionalCheckFailedException escape for a played song; "
+             "catch it and return False")
+    result.value_or_fail()
+    expect(still_there, "remove_if_unplayed deleted a song although it had 12 plays; add "
+                        "ConditionExpression='Plays = :zero' so DynamoDB refuses the delete")
+    expect(result.value is False, f"remove_if_unplayed returned {result.value!r} for a song with 12 plays; "
+                                  "expected False (kept)")
+
+
+def remove_if_unplayed_deletes_unplayed_songs(answer, dynamodb_resource):
+    result, still_there = _remove(answer, _table(dynamodb_resource), plays=0)
+    result.value_or_fail()
+    expect(not still_there, "remove_if_unplayed kept a song with 0 plays; expected it to be deleted")
+    expect(result.value is True, f"remove_if_unplayed returned {result.value!r} after deleting; expected True")
+
+
+# ---- step 7: ttl ---------------------------------------------------------------
+
+def ttl_enabled_on_expires_at(dynamodb):
+    _describe(dynamodb)
+    description = dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    status = description.get("TimeToLiveStatus", "DISABLED")
+    attribute = description.get("AttributeName")
+    expect(status in ("ENABLED", "ENABLING"), f"Time to Live on Music is {status}; expected ENABLED")
+    expect(attribute == "ExpiresAt", f"Time to Live uses the attribute {attribute!r}; expected 'ExpiresAt'")

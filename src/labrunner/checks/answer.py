@@ -1,0 +1,150 @@
+"""Run the learner's answer (a function in a workspace file) in a child process.
+
+The child has a timeout and a cap on what it may print, so learner code that
+hangs or floods costs a failed check, not a stuck terminal. It records which
+AWS operations the function called, so a check can say "this used Scan".
+
+    result = answer.call("query_songs.py", "songs_by_artist", "Acme Band", "Blue", table="Music")
+    titles = result.value_or_fail()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+
+from labrunner.checks import CheckFailed
+
+OUTPUT_CAP = 4000          # characters of the learner's printing kept for messages
+DEFAULT_TIMEOUT = 15.0
+
+
+@dataclass
+class AnswerResult:
+    file: str
+    function: str
+    args: tuple
+    value: object = None
+    error_type: str = ""         # exception class or AWS error code; "Timeout"; "" when it returned
+    error_message: str = ""
+    where: str = ""              # file:line in the learner's code where it raised
+    calls: list = field(default_factory=list)   # AWS operations, e.g. ["Query"]
+    output: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_type
+
+    def used(self, operation: str, index: str | None = None) -> bool:
+        """Did the function call this AWS operation (on this index)? Calls read "Query[GenreIndex]"."""
+        wanted = f"{operation}[{index}]" if index else operation
+        return any(call == wanted or (index is None and call.split("[")[0] == operation) for call in self.calls)
+
+    def describe_call(self) -> str:
+        shown = ", ".join(repr(a) for a in self.args)
+        return f"{self.function}({'table, ' if shown else 'table'}{shown})"
+
+    def value_or_fail(self):
+        if self.ok:
+            return self.value
+        raise CheckFailed(self.failure())
+
+    def failure(self) -> str:
+        call = f"{self.describe_call()} in {self.file}"
+        if self.error_type == "NotImplementedError":
+            return f"{self.function}() in {self.file} is not written yet (it still raises NotImplementedError)"
+        if self.error_type == "Timeout":
+            return f"{call} did not finish within {self.error_message} s — look for a loop that never ends"
+        if self.error_type == "MissingFunction":
+            return self.error_message
+        where = f" at {self.where}" if self.where else ""
+        return f"{call} raised {self.error_type}{where}: {self.error_message}"
+
+
+class AnswerRunner:
+    def __init__(self, workspace, session):
+        self.workspace = workspace
+        self.session = session
+
+    def env(self) -> dict:
+        from labrunner import services
+
+        env = dict(os.environ)
+        for name in self.session.services:
+            env.update(services.get(name).exports(self.session.endpoint(name)))
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        return env
+
+    def call(self, file: str, function: str, *args, table: str | None = None,
+             timeout: float = DEFAULT_TIMEOUT) -> AnswerResult:
+        return self.call_many(file, function, [args], table=table, timeout=timeout)[0]
+
+    def call_many(self, file: str, function: str, arg_lists: list, *, table: str | None = None,
+                  timeout: float = DEFAULT_TIMEOUT) -> list[AnswerResult]:
+        """Several calls in one child process (one interpreter start, one boto3 import)."""
+        request = {"workspace": str(self.workspace.path), "file": file, "function": function,
+                   "calls": [list(a) for a in arg_lists], "table": table}
+        with tempfile.TemporaryDirectory(prefix="labrunner-answer-") as tmp:
+            result_path = os.path.join(tmp, "result.json")
+            request["result_path"] = result_path
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "labrunner.checks.answer_child"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                cwd=str(self.workspace.path), env=self.env(),
+            )
+            output = _CappedReader(proc.stdout)
+            proc.stdin.write(json.dumps(request).encode())
+            proc.stdin.close()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                output.join()
+                return [AnswerResult(file, function, tuple(a), error_type="Timeout",
+                                     error_message=f"{timeout:g}", output=output.text())
+                        for a in arg_lists]
+            output.join()
+            try:
+                with open(result_path, encoding="utf-8") as fh:
+                    raw = json.load(fh)
+            except (OSError, ValueError):
+                text = output.text().strip().splitlines()
+                last = text[-1] if text else f"exit code {proc.returncode}"
+                return [AnswerResult(file, function, tuple(a), error_type="Crash",
+                                     error_message=f"the Python process running {file} ended early: {last}",
+                                     output=output.text()) for a in arg_lists]
+        results = []
+        for args, item in zip(arg_lists, raw):
+            results.append(AnswerResult(file, function, tuple(args), output=output.text(), **item))
+        return results
+
+
+class _CappedReader:
+    """Drain a pipe on a thread, keeping only the first OUTPUT_CAP characters."""
+
+    def __init__(self, pipe):
+        self._chunks: list[bytes] = []
+        self._kept = 0
+        self._thread = threading.Thread(target=self._run, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _run(self, pipe) -> None:
+        while True:
+            chunk = pipe.read(65536)
+            if not chunk:
+                break
+            if self._kept < OUTPUT_CAP:
+                self._chunks.append(chunk[: OUTPUT_CAP - self._kept])
+                self._kept += len(self._chunks[-1])
+
+    def join(self) -> None:
+        self._thread.join(5)
+
+    def text(self) -> str:
+        return b"".join(self._chunks).decode("utf-8", "replace")

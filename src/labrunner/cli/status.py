@@ -1,0 +1,68 @@
+import click
+
+from labrunner import progress, sessions
+from labrunner.cli import common
+
+
+def _service_rows(session) -> list[dict]:
+    from labrunner import services
+
+    rows = []
+    for name, state in session.services.items():
+        try:
+            services.get(name).probe(session.endpoint(name))
+            answering = True
+        except Exception:
+            answering = False
+        rows.append({"service": name, "endpoint": f"http://{state['host']}:{state['port']}",
+                     "standin": state.get("standin", ""), "answering": answering})
+    return rows
+
+
+@click.command("status")
+@click.argument("lab_id", required=False)
+@common.json_option
+def command(lab_id, as_json):
+    """What is running, and your progress."""
+    from labrunner.labs import catalog
+
+    running = sessions.all_sessions()
+    lab_ids = [lab_id] if lab_id else sorted({s.lab for s in running} | ({sessions.current_lab()} - {None}))
+    report = []
+    for lid in lab_ids:
+        lab = catalog.get(lid, with_code=False)
+        session = sessions.find(lid)
+        done = progress.completed(lid)
+        tries = progress.attempts(lid)
+        current = common.current_step(lab)
+        report.append({
+            "lab": lid, "title": lab.title, "running": session is not None,
+            "runtime": session.runtime if session else None,
+            "workspace": session.workspace if session else None,
+            "services": _service_rows(session) if session else [],
+            "current_step": current.id,
+            "steps": [{"id": s.id, "title": s.title, "done": s.id in done,
+                       "solved_by_solution": done.get(s.id, {}).get("solved", False),
+                       "attempts": tries.get(s.id, 0)} for s in lab.steps],
+        })
+    if as_json:
+        common.emit_json({"labs": report})
+        return 0
+    out = common.console()
+    if not report:
+        out.print("No lab is running. Start one with `labrunner run <lab>` (see `labrunner list`).")
+        return 0
+    for item in report:
+        state = f"running on the {item['runtime']} runtime" if item["running"] else "not running"
+        out.print(f"[bold]{item['title']}[/] ({item['lab']}): {state}")
+        for svc in item["services"]:
+            health = "[green]answering[/]" if svc["answering"] else "[red]not answering[/]"
+            out.print(f"  {svc['service']}: {svc['endpoint']} — {svc['standin']} — {health}")
+        if item["workspace"]:
+            out.print(f"  workspace: {item['workspace']}")
+        for i, step in enumerate(item["steps"], 1):
+            mark = "[green]✓[/]" if step["done"] else ("→" if step["id"] == item["current_step"] else " ")
+            extra = " (by `solve`)" if step["solved_by_solution"] else ""
+            tries = f", {step['attempts']} checks" if step["attempts"] else ""
+            out.print(f"  {mark} {i}. {step['title']}{extra}[dim]{tries}[/]")
+    return 0

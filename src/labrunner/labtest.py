@@ -1,0 +1,92 @@
+"""`labrunner test`: prove a lab on a fresh service.
+
+For every step, in order: each check fails before the solution, every check
+passes after it; and each typical mistake listed in lab.yaml, applied from the
+step's start state, makes a check fail with the message the lab promises.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labrunner import lifecycle, runtimes, services
+from labrunner.checks import runner
+from labrunner.sessions import Session
+from labrunner.workspace import Workspace
+
+
+@dataclass
+class Finding:
+    step: str
+    what: str          # "before", "after", "mistake:<name>"
+    ok: bool
+    detail: str
+
+
+@dataclass
+class LabProof:
+    lab: str
+    runtime: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.findings) and all(f.ok for f in self.findings)
+
+
+def prove(lab, runtime_name: str, on_event=None) -> LabProof:
+    say = on_event or (lambda *a: None)
+    runtime = runtimes.get(runtime_name)
+    proof = LabProof(lab.id, runtime.name)
+    tmp = Path(tempfile.mkdtemp(prefix=f"labrunner-test-{lab.id}-"))
+    session = Session(lab=lab.id, runtime=runtime.name, workspace=str(tmp / "workspace"))
+    workspace = Workspace(tmp / "workspace", lab)
+    workspace.prepare()
+    try:
+        for name in lab.services:
+            say("starting", name)
+            state = runtime.launch(services.get(name), lab_id=lab.id, session_id="test-" + session.id, port=None)
+            session.services[name] = state
+            from labrunner.runtimes.base import wait_ready
+
+            wait_ready(runtime, services.get(name), state)
+        fixtures = lifecycle.fixtures_for(lab, session, workspace=workspace)
+        for index, step in enumerate(lab.steps):
+            say("step", step.id)
+            before = runner.run_step(lab, step, fixtures)
+            for result in before:
+                proof.findings.append(Finding(
+                    step.id, "before", not result.passed and not result.error,
+                    f"{result.name}: " + ("passed before the solution — it cannot catch a learner who did nothing"
+                                          if result.passed else result.message)))
+            runner.apply(lab, "solutions", step.solution, fixtures)
+            after = runner.run_step(lab, step, fixtures)
+            for result in after:
+                proof.findings.append(Finding(step.id, "after", result.passed,
+                                              f"{result.name}: " + (result.message or "passed")))
+            for mistake in step.mistakes:
+                _restart_from(lab, session, index, workspace)
+                runner.apply(lab, "mistakes", mistake.apply, fixtures)
+                results = runner.run_step(lab, step, fixtures)
+                caught = [r for r in results if not r.passed and not r.error and mistake.expect in r.message]
+                detail = caught[0].message if caught else (
+                    "no check failed with a message containing "
+                    f"{mistake.expect!r}; got: " + "; ".join(f"{r.name}: {r.message or 'passed'}" for r in results))
+                proof.findings.append(Finding(step.id, f"mistake:{mistake.apply}", bool(caught), detail))
+            if step.mistakes:
+                _restart_from(lab, session, index + 1, workspace)
+    finally:
+        for state in session.services.values():
+            runtime.remove(state)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return proof
+
+
+def _restart_from(lab, session: Session, step_index: int, workspace: Workspace) -> None:
+    """Fresh starter files and the engine as it stands at the start of step_index."""
+    shutil.rmtree(workspace.path, ignore_errors=True)
+    workspace.prepare()
+    lifecycle.reset_to(lab, session, step_index, workspace=workspace)

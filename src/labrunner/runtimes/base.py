@@ -1,0 +1,84 @@
+"""The Runtime protocol and the one start path both runtimes share.
+
+start -> wait (the service's probe, the same on both runtimes) -> endpoint.
+A start failure carries the engine's log tail.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Protocol
+
+from labrunner.errors import ServiceError
+from labrunner.services.base import Endpoint, Service
+
+LOOPBACK = "127.0.0.1"
+
+
+class Runtime(Protocol):
+    name: str   # "docker" or "local"
+
+    def launch(self, service: Service, *, lab_id: str, session_id: str, port: int | None) -> dict:
+        """Start the engine; return its state record (host, port, and how to find it again)."""
+
+    def alive(self, state: dict) -> bool: ...
+
+    def logs(self, state: dict, lines: int = 30) -> str: ...
+
+    def remove(self, state: dict) -> None:
+        """Stop the engine and delete what it left (container, process, data)."""
+
+    def signal(self, state: dict, action: str) -> dict:
+        """kill | stop | pause | resume | restart the engine (fault injection); return new state."""
+
+
+def endpoint_of(state: dict) -> Endpoint:
+    return Endpoint(
+        service=state["service"], host=state["host"], port=int(state["port"]),
+        username=state.get("username", ""), password=state.get("password", ""),
+    )
+
+
+def wait_ready(runtime: Runtime, service: Service, state: dict, timeout: float | None = None) -> Endpoint:
+    """Poll the service's probe until it answers; fail early if the engine died."""
+    endpoint = endpoint_of(state)
+    deadline = time.monotonic() + (timeout or service.start_timeout)
+    delay, last_error = 0.01, None
+    while time.monotonic() < deadline:
+        try:
+            service.probe(endpoint)
+            return endpoint
+        except Exception as exc:  # not ready yet: connection refused, 5xx, ...
+            last_error = exc
+        if not runtime.alive(state):
+            raise ServiceError(
+                f"the {service.name} engine stopped while starting",
+                "see its log below; `labrunner doctor` checks the set-up",
+                log_tail=runtime.logs(state),
+            )
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.05)
+    raise ServiceError(
+        f"the {service.name} engine did not answer within {timeout or service.start_timeout:.0f} s "
+        f"({type(last_error).__name__}: {last_error})",
+        "see its log below; a slow first start may need `labrunner run` again",
+        log_tail=runtime.logs(state),
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def ensure_port_free(port: int, service: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            raise ServiceError(
+                f"port {port} on {LOOPBACK} is taken by another program, so {service} cannot use it",
+                f"choose another with --port {service}=PORT, or leave --port out for a free one",
+            ) from None

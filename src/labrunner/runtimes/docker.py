@@ -1,0 +1,189 @@
+"""The Docker runtime: each service a container with labels, ports on 127.0.0.1 only.
+
+Containers outlive the command (no reaper); the labels org.labrunner.lab,
+org.labrunner.session and org.labrunner.service let `labrunner down` find them.
+Images come from services/ (pinned), or an override / registry mirror (config.py).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from labrunner import config
+from labrunner.errors import RuntimeUnavailable, ServiceError
+from labrunner.runtimes.base import LOOPBACK
+from labrunner.runtimes.docker_host import DockerHost, candidates, describe
+from labrunner.services.base import Service
+
+LABEL = "org.labrunner"
+
+
+@functools.lru_cache(maxsize=1)
+def connect() -> tuple[object, DockerHost]:
+    """A docker client on the first daemon that answers, or RuntimeUnavailable."""
+    try:
+        import docker
+    except ModuleNotFoundError:
+        raise RuntimeUnavailable("the Docker SDK for Python is not installed", "pip install docker") from None
+    tried = []
+    for host in candidates():
+        try:
+            client = docker.DockerClient(base_url=host.url, timeout=60)
+            client.ping()
+            return client, host
+        except Exception as exc:  # refused, permission denied, not a socket
+            reason = str(exc).split("(")[0].strip()[:80]
+            tried.append(f"{host.url} ({reason})")
+    where = "; ".join(tried) if tried else "no Docker socket found"
+    raise RuntimeUnavailable(
+        f"Docker is not reachable: {where}",
+        "start Docker Desktop, Colima or Podman (or `sudo systemctl start docker`), "
+        "or use the local runtime: --runtime local",
+    )
+
+
+def available() -> bool:
+    try:
+        connect()
+        return True
+    except RuntimeUnavailable:
+        return False
+
+
+class DockerRuntime:
+    name = "docker"
+
+    def __init__(self):
+        self.client, self.host = connect()
+
+    def describe(self) -> str:
+        return describe(self.host)
+
+    def image_for(self, service: Service) -> str:
+        return config.resolve_image(service.name, service.image)
+
+    def ensure_image(self, image: str, service_name: str, progress=None) -> None:
+        import docker.errors
+
+        try:
+            self.client.images.get(image)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        except docker.errors.APIError as exc:
+            raise ServiceError(f"Docker could not look up image {image}: {exc.explanation}") from None
+        repository, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", "latest")
+        try:
+            for event in self.client.api.pull(repository, tag=tag, stream=True, decode=True):
+                if progress:
+                    progress(event)
+        except docker.errors.APIError as exc:
+            raise RuntimeUnavailable(
+                f"could not pull {image}: {exc.explanation or exc}",
+                "check the network, or point labrunner at an image you have: "
+                f"LABRUNNER_IMAGE_{service_name.upper()}=IMAGE or LABRUNNER_REGISTRY_MIRROR=HOST (see README), "
+                "or use --runtime local",
+            ) from None
+        try:
+            self.client.images.get(image)
+        except docker.errors.ImageNotFound:
+            raise RuntimeUnavailable(f"pulling {image} gave no image", "check the image name and tag") from None
+
+    def launch(self, service: Service, *, lab_id: str, session_id: str, port: int | None,
+               progress=None) -> dict:
+        import docker.errors
+
+        image = self.image_for(service)
+        self.ensure_image(image, service.name, progress)
+        labels = {f"{LABEL}.lab": lab_id, f"{LABEL}.session": session_id, f"{LABEL}.service": service.name}
+        container = None
+        try:
+            container = self.client.containers.create(
+                image,
+                command=list(service.command) or None,
+                environment=dict(service.environment),
+                labels=labels,
+                name=f"labrunner-{lab_id}-{service.name}-{session_id[:8]}",
+                ports={f"{service.container_port}/tcp": (LOOPBACK, port)},
+            )
+            container.start()
+        except docker.errors.APIError as exc:
+            if container is not None:          # created but could not start: leave nothing behind
+                container.remove(force=True)
+            text = str(exc.explanation or exc)
+            if "port is already allocated" in text or "address already in use" in text:
+                raise ServiceError(
+                    f"port {port} on {LOOPBACK} is taken by another program, so {service.name} cannot use it",
+                    f"choose another with --port {service.name}=PORT, or leave --port out for a free one",
+                ) from None
+            raise ServiceError(f"Docker could not start {image}: {text}") from None
+        container.reload()
+        bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{service.container_port}/tcp") or []
+        host_port = next((int(b["HostPort"]) for b in bindings if b.get("HostIp") in (LOOPBACK, "")), None)
+        if host_port is None:
+            container.remove(force=True)
+            raise ServiceError(f"Docker did not publish {service.name}'s port on {LOOPBACK}")
+        return {
+            "service": service.name, "runtime": self.name, "host": LOOPBACK, "port": host_port,
+            "container": container.id, "image": image, "standin": service.docker_standin,
+            "lab": lab_id, "session": session_id,
+        }
+
+    def _container(self, state: dict):
+        import docker.errors
+
+        try:
+            return self.client.containers.get(state["container"])
+        except docker.errors.NotFound:
+            return None
+
+    def alive(self, state: dict) -> bool:
+        container = self._container(state)
+        if container is None:
+            return False
+        return container.status in ("running", "created", "restarting")
+
+    def logs(self, state: dict, lines: int = 30) -> str:
+        container = self._container(state)
+        if container is None:
+            return ""
+        return container.logs(tail=lines).decode("utf-8", "replace")
+
+    def remove(self, state: dict) -> None:
+        import docker.errors
+
+        container = self._container(state)
+        if container is not None:
+            try:
+                container.remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+
+    def signal(self, state: dict, action: str) -> dict:
+        container = self._container(state)
+        if container is None:
+            raise ServiceError(f"the {state['service']} container is gone", "start the lab again with `labrunner run`")
+        if action == "kill":
+            container.kill()
+        elif action == "stop":
+            container.stop(timeout=10)
+        elif action == "pause":
+            container.pause()
+        elif action == "resume":
+            container.unpause()
+        elif action == "restart":
+            container.reload()
+            if container.status == "paused":
+                container.unpause()
+            container.restart(timeout=10)
+            container.reload()
+            bindings = container.attrs["NetworkSettings"]["Ports"].get(next(iter(container.attrs["NetworkSettings"]["Ports"]))) or []
+            if bindings:
+                state["port"] = int(bindings[0]["HostPort"])
+        return state
+
+    def labelled(self, session_id: str | None = None) -> list:
+        """Every labrunner container (of one session, or all)."""
+        label = f"{LABEL}.session={session_id}" if session_id else f"{LABEL}.session"
+        return self.client.containers.list(all=True, filters={"label": label})
+

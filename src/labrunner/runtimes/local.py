@@ -1,0 +1,204 @@
+"""The local runtime: engines as plain processes on 127.0.0.1, no Docker needed.
+
+Each engine gets a data folder under the state dir with a pid file and a log.
+Processes are started in their own session/process group so they outlive the
+command that started them (the learner works in another terminal), and
+`labrunner down` finds them again through the pid files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from labrunner import paths
+from labrunner.errors import RuntimeUnavailable, ServiceError
+from labrunner.runtimes.base import LOOPBACK, ensure_port_free, free_port
+from labrunner.services.base import Service
+
+WINDOWS = sys.platform == "win32"
+UNPRIVILEGED_USER = "labrunner"
+
+
+class LocalRuntime:
+    name = "local"
+
+    def launch(self, service: Service, *, lab_id: str, session_id: str, port: int | None) -> dict:
+        recipe = service.local
+        if recipe is None:
+            raise RuntimeUnavailable(
+                f"{service.aws_name} has no local stand-in: {service.local_unavailable_reason}",
+                f"use Docker: install Docker Desktop (or Colima/Podman), then --runtime docker",
+            )
+        recipe.find()
+        if port is None:
+            port = free_port()
+        else:
+            ensure_port_free(port, service.name)
+        data_dir = paths.state_dir() / "engines" / session_id / service.name
+        if data_dir.exists():
+            shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir(parents=True)
+        state = {
+            "service": service.name, "runtime": self.name, "host": LOOPBACK, "port": port,
+            "data_dir": str(data_dir), "log": str(data_dir / "engine.log"),
+            "standin": recipe.standin, "lab": lab_id, "session": session_id,
+        }
+        self._spawn(service, state)
+        return state
+
+    def _spawn(self, service: Service, state: dict) -> None:
+        recipe = service.local
+        data_dir = Path(state["data_dir"])
+        argv = recipe.argv(int(state["port"]), str(data_dir))
+        kwargs: dict = {"cwd": data_dir, "stdin": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
+        if WINDOWS:
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+        else:
+            kwargs["start_new_session"] = True
+            if recipe.refuses_root and os.geteuid() == 0:
+                kwargs.update(_unprivileged(data_dir))
+        with open(state["log"], "ab") as log:
+            try:
+                process = subprocess.Popen(argv, stdout=log, **kwargs)
+            except OSError as exc:
+                raise ServiceError(f"could not start {service.name}: {exc.strerror}: {argv[0]}") from None
+        state["pid"] = process.pid
+        state["started"] = _create_time(process.pid)
+        (data_dir / "engine.pid").write_text(json.dumps({"pid": process.pid, "started": state["started"]}))
+
+    def alive(self, state: dict) -> bool:
+        process = _process(state)
+        if process is None:
+            return False
+        import psutil
+
+        try:
+            return process.status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+        except psutil.Error:
+            return False
+
+    def logs(self, state: dict, lines: int = 30) -> str:
+        try:
+            with open(state["log"], "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - 16384))
+                return b"\n".join(fh.read().splitlines()[-lines:]).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def remove(self, state: dict) -> None:
+        self._terminate(state, timeout=5)
+        shutil.rmtree(state.get("data_dir", ""), ignore_errors=True)
+
+    def _terminate(self, state: dict, timeout: float) -> None:
+        process = _process(state)
+        if process is None:
+            return
+        import psutil
+
+        try:
+            process.terminate()
+            process.wait(timeout)
+        except psutil.TimeoutExpired:
+            process.kill()
+        except psutil.Error:
+            pass
+
+    def signal(self, state: dict, action: str) -> dict:
+        process = _process(state)
+        import psutil
+
+        if action == "kill":
+            if process:
+                process.kill()
+                _reap(process)
+        elif action == "stop":
+            self._terminate(state, timeout=10)
+        elif action == "pause":
+            if process:
+                process.suspend()
+        elif action == "resume":
+            if process:
+                process.resume()
+        elif action == "restart":
+            if process and process.is_running():
+                try:
+                    process.resume()
+                except psutil.Error:
+                    pass
+                self._terminate(state, timeout=10)
+            from labrunner import services
+
+            self._spawn(services.get(state["service"]), state)
+        return state
+
+
+def _create_time(pid: int) -> float:
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return 0.0
+
+
+def _process(state: dict):
+    """The engine's process, if it is still the one we started (pids get reused)."""
+    import psutil
+
+    pid = state.get("pid")
+    if not pid:
+        return None
+    try:
+        process = psutil.Process(int(pid))
+        if state.get("started") and abs(process.create_time() - float(state["started"])) > 1.0:
+            return None
+        return process
+    except psutil.Error:
+        return None
+
+
+def _reap(process) -> None:
+    import psutil
+
+    try:
+        process.wait(2)
+    except psutil.Error:
+        pass
+
+
+def _unprivileged(data_dir: Path) -> dict:
+    """Run as an unprivileged user when labrunner runs as root (initdb, mariadbd refuse root)."""
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(UNPRIVILEGED_USER)
+    except KeyError:
+        if shutil.which("useradd") is None:
+            raise RuntimeUnavailable(
+                f"this engine refuses to run as root and there is no '{UNPRIVILEGED_USER}' user",
+                f"create one: useradd --system {UNPRIVILEGED_USER}",
+            ) from None
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        UNPRIVILEGED_USER], check=True, capture_output=True)
+        entry = pwd.getpwnam(UNPRIVILEGED_USER)
+    for root, dirs, files in os.walk(data_dir):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in files:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
+    parent = data_dir.parent
+    while parent != parent.parent:       # the user must be able to reach its data dir
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            os.chmod(parent, mode | 0o001)
+        if parent == paths.state_dir():
+            break
+        parent = parent.parent
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+

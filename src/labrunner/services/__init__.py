@@ -1,0 +1,26 @@
+"""The services registry: one module per stand-in, each exporting SERVICE."""
+
+from __future__ import annotations
+
+import importlib
+
+from labrunner.errors import UsageError
+from labrunner.services.base import Endpoint, Service
+
+# name -> module; add a stand-in by adding its module here (and compose/<name>.yml, tests).
+MODULES = {
+    "dynamodb": "labrunner.services.dynamodb",
+}
+
+
+def names() -> list[str]:
+    return sorted(MODULES)
+
+
+def get(name: str) -> Service:
+    if name not in MODULES:
+        raise UsageError(f"no service named '{name}'", f"known services: {', '.join(names())}")
+    return importlib.import_module(MODULES[name]).SERVICE
+
+
+__all__ = ["Endpoint", "Service", "get", "names"]

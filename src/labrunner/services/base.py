@@ -1,0 +1,62 @@
+"""What a stand-in is: one Service record per AWS service, used by both runtimes.
+
+A service module (services/<name>.py) builds one `Service`: the Docker image
+with its pinned tag, the container port and arguments, how to run the engine
+without Docker (`LocalRecipe`), a readiness probe shared by both runtimes, the
+fixtures that checks ask for by name, and how to wipe its data for `reset`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a running service answers, and the credentials a client needs."""
+
+    service: str
+    host: str
+    port: int
+    scheme: str = "http"
+    username: str = ""
+    password: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+
+class LocalRecipe(Protocol):
+    """How the local runtime runs an engine as a plain process."""
+
+    standin: str          # what the learner is told runs, e.g. "moto server (an emulator)"
+    refuses_root: bool    # engines like initdb/mariadbd: run as an unprivileged user
+
+    def find(self) -> str:
+        """Quickly confirm the engine is installed, or raise RuntimeUnavailable naming the install command."""
+
+    def version(self) -> str:
+        """The engine's version, for `doctor` (may be slower than find)."""
+
+    def argv(self, port: int, data_dir: str) -> list[str]:
+        """The command line that starts the engine on 127.0.0.1:port."""
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str                           # registry key and fixture prefix, e.g. "dynamodb"
+    aws_name: str                       # "Amazon DynamoDB"
+    image: str                          # pinned default image, e.g. "amazon/dynamodb-local:3.0.0"
+    docker_standin: str                 # what runs on Docker, for `run` and `doctor`
+    container_port: int
+    probe: Callable[[Endpoint], None]   # raises until the engine answers a real request
+    reset: Callable[[Endpoint], None]   # wipe all data (then earlier solutions are replayed)
+    exports: Callable[[Endpoint], dict[str, str]]   # `labrunner env`
+    fixtures: dict[str, Callable[[Endpoint], object]] = field(default_factory=dict)
+    command: tuple[str, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict)
+    local: LocalRecipe | None = None
+    local_unavailable_reason: str = ""  # when local is None: why, said plainly
+    start_timeout: float = 60.0

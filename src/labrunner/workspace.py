@@ -1,0 +1,81 @@
+"""The learner's folder for a lab: starter files copied in once, never overwritten.
+
+Solutions that write workspace files first keep the learner's version in
+.labrunner-backup/, so nothing a learner wrote is ever lost.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from labrunner import paths
+from labrunner.errors import LabError
+
+BACKUP_DIR = ".labrunner-backup"
+
+
+class Workspace:
+    def __init__(self, path: Path, lab, *, replay: bool = False):
+        self.path = Path(path)
+        self.lab = lab
+        self.replay = replay     # replaying earlier steps (reset): leave the learner's own files alone
+
+    @classmethod
+    def for_lab(cls, lab, path: str | Path | None = None) -> "Workspace":
+        return cls(Path(path) if path else paths.workspaces_dir() / lab.id, lab)
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def read_text(self, name: str) -> str:
+        return self.file(name).read_text(encoding="utf-8")
+
+    def prepare(self) -> list[str]:
+        """Copy starter files that are not there yet; return the names copied."""
+        source = self.lab.path / "workspace"
+        self.path.mkdir(parents=True, exist_ok=True)
+        copied = []
+        if source.is_dir():
+            for item in sorted(source.rglob("*")):
+                if item.is_file() and "__pycache__" not in item.parts:
+                    target = self.path / item.relative_to(source)
+                    if not target.exists():
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(item, target)
+                        copied.append(str(item.relative_to(source)))
+        return copied
+
+    def install_solution(self, name: str) -> None:
+        """Put the lab's reference version of a workspace file in place (a step's solution)."""
+        solution = self.lab.path / "solutions" / name
+        if not solution.is_file():
+            raise LabError(f"labs/{self.lab.id}/solutions/{name}: file not found")
+        target = self.file(name)
+        new = solution.read_bytes()
+        if target.exists():
+            current = target.read_bytes()
+            if current == new:
+                return
+            starter = self.lab.path / "workspace" / name
+            untouched = starter.is_file() and starter.read_bytes() == current
+            if self.replay and not untouched:
+                return                      # the learner's own answer stays
+            if not untouched:
+                self.backup(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(new)
+
+    def backup(self, name: str) -> Path:
+        target = self.file(name)
+        backup = self.path / BACKUP_DIR / f"{name}.{time.strftime('%Y%m%d-%H%M%S')}"
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(target, backup)
+        return backup

@@ -1,0 +1,87 @@
+"""Shared test fixtures: every state directory in a temp folder, the CLI called in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from labrunner.labs import catalog
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def labrunner_home(tmp_path, monkeypatch):
+    """Each test gets its own LABRUNNER_HOME (state, progress, config, workspaces)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("LABRUNNER_HOME", str(home))
+    monkeypatch.delenv("LABRUNNER_WORKSPACES", raising=False)
+    monkeypatch.delenv("LABRUNNER_LABS_PATH", raising=False)
+    from labrunner import config
+    from labrunner.runtimes import docker
+
+    config.load.cache_clear()
+    docker.connect.cache_clear()
+    catalog._extra_dirs.clear()
+    yield home
+    catalog._extra_dirs.clear()
+    config.load.cache_clear()
+    docker.connect.cache_clear()
+
+
+class CLIResult:
+    def __init__(self, code, out, err):
+        self.code, self.out, self.err = code, out, err
+
+    def json(self):
+        return json.loads(self.out)
+
+    def __repr__(self):
+        return f"<exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}>"
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `labrunner ARGS...` in-process; returns exit code, stdout and stderr."""
+    from labrunner.cli import main
+
+    def invoke(*args: str) -> CLIResult:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            main(list(args))
+        captured = capsys.readouterr()
+        return CLIResult(exit_info.value.code, captured.out, captured.err)
+
+    return invoke
+
+
+@pytest.fixture
+def lab_copy(tmp_path):
+    """A writable copy of a built-in lab in a --labs-dir style folder."""
+
+    def make(lab_id: str = "dynamodb-basics") -> Path:
+        target = tmp_path / "labs" / lab_id
+        shutil.copytree(REPO / "labs" / lab_id, target, ignore=shutil.ignore_patterns("__pycache__"))
+        return target
+
+    return make
+
+
+def docker_required() -> bool:
+    return os.environ.get("LABRUNNER_REQUIRE_DOCKER") == "1"
+
+
+@pytest.fixture
+def docker_runtime():
+    """Skip without a Docker daemon, unless LABRUNNER_REQUIRE_DOCKER=1 (CI) makes that a failure."""
+    from labrunner.runtimes import docker
+
+    if not docker.available():
+        if docker_required():
+            pytest.fail("LABRUNNER_REQUIRE_DOCKER=1 but Docker is not reachable")
+        pytest.skip("Docker is not reachable")
+    return docker.DockerRuntime()

@@ -1,0 +1,190 @@
+"""The CLI end to end on the local runtime (moto's server as a real process), in-process,
+with every state directory in a temp folder."""
+
+import json
+import socket
+import sqlite3
+
+import psutil
+import pytest
+
+from labrunner import sessions
+
+LAB = "dynamodb-basics"
+
+
+@pytest.fixture
+def running(cli):
+    """dynamodb-basics started on the local runtime; stopped after the test."""
+    result = cli("run", LAB, "--runtime", "local", "--no-input")
+    assert result.code == 0, result
+    yield sessions.find(LAB)
+    cli("down", "--all")
+
+
+def listening_addresses(pid):
+    process = psutil.Process(pid)
+    procs = [process] + process.children(recursive=True)
+    return {(c.laddr.ip, c.laddr.port) for p in procs for c in p.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN}
+
+
+def test_run_no_input_shows_step_one_with_a_live_endpoint(cli, running):
+    state = running.services["dynamodb"]
+    result = cli("run", LAB, "--no-input")          # a second run reuses the services
+    assert result.code == 0
+    assert "already running" in result.out
+    assert f"http://127.0.0.1:{state['port']}" in result.out
+    assert "step 1 of 7" in result.out and "Create the Music table" in result.out
+    assert "moto server" in result.out              # the emulator is named as one
+
+
+def test_every_port_is_bound_to_loopback_only(running):
+    state = running.services["dynamodb"]
+    addresses = listening_addresses(state["pid"])
+    assert addresses, "the engine listens on nothing"
+    assert {ip for ip, _ in addresses} == {"127.0.0.1"}
+    assert state["port"] in {port for _, port in addresses}
+
+
+def test_check_fails_then_solve_passes_and_progress_is_recorded(cli, running):
+    first = cli("check", "--json")
+    assert first.code == 1
+    report = first.json()
+    assert report["step"] == "create-table" and not report["passed"]
+    assert "no table named 'Music'" in report["checks"][0]["message"]
+    assert cli("solve").code == 0
+    status = cli("status", "--json").json()["labs"][0]
+    assert status["steps"][0]["done"] and status["steps"][0]["solved_by_solution"]
+    assert status["current_step"] == "load-items"
+
+
+def test_a_learner_answer_by_the_aws_api_passes(cli, running):
+    import boto3
+
+    endpoint = running.endpoint("dynamodb")
+    client = boto3.client("dynamodb", endpoint_url=endpoint.url, region_name="us-east-1",
+                          aws_access_key_id="anything", aws_secret_access_key="anything")
+    client.create_table(TableName="Music", BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": "Artist", "AttributeType": "S"},
+                                              {"AttributeName": "SongTitle", "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": "Artist", "KeyType": "HASH"},
+                                   {"AttributeName": "SongTitle", "KeyType": "RANGE"}])
+    result = cli("check", "--json")
+    assert result.code == 0, result
+    assert all(c["passed"] for c in result.json()["checks"])
+
+
+def test_env_exports_the_endpoint_and_fake_credentials(cli, running):
+    out = cli("env").out
+    assert f"export AWS_ENDPOINT_URL_DYNAMODB='{running.endpoint('dynamodb').url}'" in out
+    assert "export AWS_ACCESS_KEY_ID='labrunner'" in out
+    assert "$env:AWS_DEFAULT_REGION = 'us-east-1'" in cli("env", "--shell", "powershell").out
+
+
+def test_hint_shows_one_more_tier_each_time(cli, running):
+    first, second = cli("hint").out, cli("hint").out
+    assert "Hint 1 of 3" in first and "Hint 2 of 3" not in first
+    assert "Hint 2 of 3" in second
+    third = cli("hint").out
+    assert running.endpoint("dynamodb").url in third     # placeholders are filled in hints too
+
+
+def test_reset_returns_the_engine_to_a_steps_start(cli, running):
+    import boto3
+
+    cli("solve")
+    cli("solve")      # step 2: the songs are loaded
+    endpoint = running.endpoint("dynamodb")
+    table = boto3.resource("dynamodb", endpoint_url=endpoint.url, region_name="us-east-1",
+                           aws_access_key_id="a", aws_secret_access_key="b").Table("Music")
+    table.put_item(Item={"Artist": "Stray", "SongTitle": "Learner Junk"})
+    assert cli("reset", "--step", "load-items", "--yes").code == 0
+    assert table.scan()["Count"] == 0                      # the table as step 2 starts: empty
+    assert cli("check", "--json").json()["step"] == "load-items"
+    assert cli("reset", "--step", "query-by-key", "--yes").code == 0
+    assert table.scan()["Count"] == 25                     # 24 songs + Harbour Lights
+
+
+def test_a_stopped_engine_gives_one_line_and_keeps_progress(cli, running, labrunner_home):
+    cli("solve")
+    psutil.Process(running.services["dynamodb"]["pid"]).kill()
+    result = cli("check")
+    assert result.code == 5
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err
+    assert "not answering" in result.err and f"labrunner run {LAB}" in result.err
+    db = sqlite3.connect(labrunner_home / "data" / "progress.db")
+    assert db.execute("SELECT COUNT(*) FROM completions").fetchone()[0] == 1
+
+
+def test_a_taken_port_gives_one_line(cli):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = cli("run", LAB, "--runtime", "local", "--no-input", "--port", str(port))
+    assert result.code == 5
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err
+    assert f"port {port} on 127.0.0.1 is taken" in result.err
+    assert sessions.find(LAB) is None
+
+
+def test_down_all_leaves_no_process_and_no_port(cli, running, labrunner_home):
+    state = running.services["dynamodb"]
+    assert cli("down", "--all").code == 0
+    assert not psutil.pid_exists(state["pid"]) or psutil.Process(state["pid"]).status() == psutil.STATUS_ZOMBIE
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", state["port"]))   # free again
+    assert sessions.all_sessions() == []
+    assert not list((labrunner_home / "state" / "engines").glob("*/*/engine.pid"))
+
+
+def test_status_and_list_report_json(cli, running):
+    listing = cli("list", "--json").json()
+    assert any(lab["id"] == LAB for lab in listing["labs"])
+    status = cli("status", "--json").json()["labs"][0]
+    assert status["running"] and status["services"][0]["answering"]
+
+
+def test_check_watch_rechecks_when_a_file_changes(cli, running):
+    """--watch exits once the step passes; here the solution is already applied."""
+    cli("solve")
+    cli("solve")
+    cli("solve")       # query-by-key is the reference answer: watch passes at once
+    cli("reset", "--step", "query-by-key", "--yes")
+    result = cli("check", "--step", "query-by-key", "--watch")
+    assert result.code == 0 and "complete" in result.out
+
+
+@pytest.mark.parametrize("args, message", [
+    (("run", "dynamodb-basic", "--no-input"), "no lab named 'dynamodb-basic' — did you mean 'dynamodb-basics'?"),
+    (("check",), "no lab is running"),
+    (("show", "nope"), "no lab named 'nope'"),
+    (("lsit",), "did you mean 'list'?"),
+])
+def test_bad_input_is_one_line_and_no_traceback(cli, args, message):
+    result = cli(*args)
+    assert result.code == 4
+    assert message in result.err and "Traceback" not in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_a_malformed_lab_file_is_one_line_and_keeps_progress(cli, lab_copy, labrunner_home):
+    from labrunner import progress
+
+    progress.record_attempt(LAB, "create-table", True)
+    lab_dir = lab_copy()
+    (lab_dir / "lab.yaml").write_text((lab_dir / "lab.yaml").read_text().replace("minutes: 35", "minutes: lots"))
+    result = cli("--labs-dir", str(lab_dir.parent), "run", LAB, "--no-input")
+    assert result.code == 4
+    assert result.err.strip() == ("labrunner: labs/dynamodb-basics/lab.yaml: minutes: "
+                                  "expected a whole number, found text 'lots'")
+    assert progress.completed(LAB).keys() == {"create-table"}
+
+
+def test_doctor_names_the_local_engine(cli):
+    result = cli("doctor", "--json")
+    items = {i["item"]: i for i in result.json()["items"]}
+    assert "moto 5." in items["dynamodb local"]["detail"]
+    assert result.code in (0, 1)
+    assert json.dumps(result.json())

@@ -1,0 +1,42 @@
+"""Every lab proves itself on every runtime: `labrunner test` (checks fail before the solution,
+pass after, every listed mistake caught)."""
+
+import pytest
+
+from labrunner.labs import catalog
+
+LABS = sorted(catalog.lab_dirs())
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_lab_proves_itself_on_local(cli, lab_id):
+    result = cli("test", lab_id, "--runtime", "local", "--json")
+    report = result.json()
+    failures = [f for r in report["results"] for f in r["findings"] if not f["ok"]]
+    assert result.code == 0 and report["ok"], failures
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_lab_proves_itself_on_docker(cli, lab_id, docker_runtime):
+    result = cli("test", lab_id, "--runtime", "docker", "--json")
+    report = result.json()
+    failures = [f for r in report["results"] for f in r["findings"] if not f["ok"]]
+    assert result.code == 0 and report["ok"], failures
+
+
+def test_every_step_has_mistakes_that_are_caught():
+    """Each step lists at least one typical wrong answer, so `labrunner test` proves the checks name it."""
+    for lab_id in LABS:
+        lab = catalog.get(lab_id)
+        assert all(step.mistakes for step in lab.steps), [s.id for s in lab.steps if not s.mistakes]
+
+
+def test_a_lab_whose_check_passes_too_early_fails_its_test(cli, lab_copy):
+    """The proof can fail: a check that passes before its solution is reported."""
+    lab_dir = lab_copy()
+    checks = lab_dir / "checks.py"
+    checks.write_text(checks.read_text() + "\n\ndef music_table_exists(dynamodb):\n    return None\n")
+    result = cli("--labs-dir", str(lab_dir.parent), "test", "dynamodb-basics", "--runtime", "local", "--json")
+    assert result.code == 6
+    bad = [f for r in result.json()["results"] for f in r["findings"] if not f["ok"]]
+    assert any("passed before the solution" in f["detail"] for f in bad)

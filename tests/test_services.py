@@ -1,0 +1,77 @@
+"""Service definitions and image selection, without an engine (the engines are tested elsewhere)."""
+
+import re
+
+import pytest
+
+from labrunner import config, services
+from labrunner.services import dynamodb
+
+
+def test_every_service_pins_its_image():
+    for name in services.names():
+        image = services.get(name).image
+        repository, _, tag = image.rpartition(":")
+        assert repository and tag and tag != "latest", f"{name}: {image} is not pinned"
+        assert re.match(r"^\d+(\.\d+)*", tag), f"{name}: {image} should pin a version tag"
+
+
+def test_dynamodb_local_runs_shared_in_memory_without_telemetry():
+    service = dynamodb.SERVICE
+    assert service.image.startswith("amazon/dynamodb-local:")
+    assert service.container_port == 8000
+    assert {"-sharedDb", "-inMemory", "-disableTelemetry"} <= set(service.command)
+    assert service.environment["DDB_LOCAL_TELEMETRY"] == "0"
+    assert set(service.fixtures) == {"dynamodb", "dynamodb_resource"}
+
+
+def test_dynamodb_credentials_suit_dynamodb_local():
+    """DynamoDB Local accepts only letters and digits in the access key id."""
+    assert dynamodb.ACCESS_KEY.isalnum()
+    exports = dynamodb.exports(services.Endpoint("dynamodb", "127.0.0.1", 1234))
+    assert exports["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:1234"
+
+
+def test_local_recipe_binds_loopback_only():
+    argv = dynamodb.SERVICE.local.argv(4567, "/tmp/x")
+    assert argv[argv.index("-H") + 1] == "127.0.0.1" and argv[argv.index("-p") + 1] == "4567"
+
+
+def test_image_override_beats_mirror(monkeypatch):
+    monkeypatch.delenv("LABRUNNER_IMAGE_DYNAMODB", raising=False)
+    monkeypatch.setenv("LABRUNNER_REGISTRY_MIRROR", "mirror.school.example:5000/")
+    assert config.resolve_image("dynamodb", dynamodb.IMAGE) == f"mirror.school.example:5000/{dynamodb.IMAGE}"
+    monkeypatch.setenv("LABRUNNER_IMAGE_DYNAMODB", "local/dynamodb:test")
+    assert config.resolve_image("dynamodb", dynamodb.IMAGE) == "local/dynamodb:test"
+
+
+def test_config_file_sets_images_and_mirror(labrunner_home, monkeypatch):
+    monkeypatch.delenv("LABRUNNER_IMAGE_DYNAMODB", raising=False)
+    labrunner_home.mkdir(parents=True, exist_ok=True)
+    (labrunner_home / "config.toml").write_text('registry_mirror = "m.example"\n[images]\ndynamodb = "x/y:1"\n')
+    config.load.cache_clear()
+    assert config.resolve_image("dynamodb", dynamodb.IMAGE) == "x/y:1"
+    assert config.registry_mirror() == "m.example"
+
+
+def test_a_broken_config_file_is_one_line(labrunner_home):
+    from labrunner.errors import UsageError
+
+    labrunner_home.mkdir(parents=True, exist_ok=True)
+    (labrunner_home / "config.toml").write_text("registry_mirror = \n")
+    config.load.cache_clear()
+    with pytest.raises(UsageError) as info:
+        config.registry_mirror()
+    assert "config.toml" in info.value.one_line() and "\n" not in info.value.one_line()
+
+
+def test_moto_missing_names_the_install_command(monkeypatch):
+    import importlib.util
+
+    from labrunner.errors import RuntimeUnavailable
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "moto" else real(name, *a))
+    with pytest.raises(RuntimeUnavailable) as info:
+        dynamodb.SERVICE.local.find()
+    assert 'pip install "labrunner[local]"' in info.value.one_line()
