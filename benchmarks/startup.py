@@ -84,6 +84,13 @@ def _wait(probe, endpoint, timeout=60.0) -> None:
     raise TimeoutError("engine did not answer")
 
 
+def _wait_for_checker(home: Path, timeout: float = 20.0) -> None:
+    info = home / "state" / "sessions" / f"{LAB}.checker.json"
+    deadline = time.monotonic() + timeout
+    while not info.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def measure(runtime: str, repeat: int) -> dict:
     bare, runs, checks, rss = [], [], [], []
     for _ in range(repeat):
@@ -94,11 +101,13 @@ def measure(runtime: str, repeat: int) -> dict:
             assert code == 0, f"labrunner run failed with {code}"
             runs.append(seconds)
             rss.append(peak)
+            _wait_for_checker(Path(home))          # a warm check is what the learner gets after a moment
             for _ in range(3):
                 seconds, peak, _ = run([str(BIN), "check"], env)
                 checks.append(seconds)
                 rss.append(peak)
             run([str(BIN), "down", "--all"], env)
+        time.sleep(1.0)                             # let the machine settle before the next bare start
     return {"bare": statistics.median(bare), "run": statistics.median(runs),
             "check": statistics.median(checks), "rss_mb": max(rss)}
 

@@ -5,7 +5,7 @@
 # - Docker: Debian's docker.io and a dockerd in the background (scripts/docker-up.sh)
 # - the local stand-in images, built from a Debian root (images/build.sh), used by the
 #   Docker runtime through the image override a class mirror would use
-# - pytest (Docker tests are required, not skipped), then `labrunner test --all` on both runtimes
+# - `labrunner test --all` on both runtimes, then pytest (Docker tests required, not skipped)
 # A second run reuses the pip cache, the Debian root and the images: a few minutes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -35,6 +35,11 @@ bash images/build.sh >/dev/null
 source images/overrides.env
 
 export LABRUNNER_REQUIRE_DOCKER=1
+if [ $# -eq 0 ]; then
+  say "labrunner test --all (every lab, every runtime here)"
+  LABRUNNER_HOME="$(mktemp -d)" .venv/bin/labrunner test --all --runtime all
+fi
+
 say "running the tests"
 set +e
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
@@ -44,9 +49,4 @@ if [ "$code" = 5 ]; then
   echo "pytest collected no tests: that is a failure" >&2
   exit 1
 fi
-[ "$code" = 0 ] || exit "$code"
-
-if [ $# -eq 0 ]; then
-  say "labrunner test --all (every lab, every runtime here)"
-  LABRUNNER_HOME="$(mktemp -d)" .venv/bin/labrunner test --all --runtime all
-fi
+exit "$code"

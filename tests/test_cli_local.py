@@ -188,3 +188,26 @@ def test_doctor_names_the_local_engine(cli):
     assert "moto 5." in items["dynamodb local"]["detail"]
     assert result.code in (0, 1)
     assert json.dumps(result.json())
+
+
+def test_fault_kill_then_restart_brings_the_engine_back(cli, running):
+    pid = running.services["dynamodb"]["pid"]
+    assert cli("fault", "kill", "dynamodb").code == 0
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert cli("check").code == 5
+    result = cli("fault", "restart", "dynamodb")
+    assert result.code == 0, result
+    assert sessions.find(LAB).services["dynamodb"]["port"] == running.services["dynamodb"]["port"]
+    assert cli("check", "--json").json()["step"] == "create-table"
+
+
+def test_fault_pause_freezes_and_resume_thaws(cli, running):
+    assert cli("fault", "pause", "dynamodb").code == 0
+    assert psutil.Process(running.services["dynamodb"]["pid"]).status() == psutil.STATUS_STOPPED
+    assert cli("fault", "resume", "dynamodb").code == 0
+    assert cli("check", "--json").code == 1      # answering again: the learner's check fails normally
+
+
+def test_fault_on_an_unknown_service_is_one_line(cli, running):
+    result = cli("fault", "kill", "postgres")
+    assert result.code == 4 and "runs no service 'postgres'" in result.err

@@ -96,3 +96,15 @@ def test_auto_falls_back_to_local_without_docker(cli, monkeypatch, tmp_path):
 def test_doctor_says_which_docker_it_reached(cli, docker_runtime):
     items = {i["item"]: i for i in cli("doctor", "--json").json()["items"]}
     assert items["docker"]["ok"] and "Docker Engine" in items["docker"]["detail"]
+
+
+def test_fault_kill_and_restart_on_docker(cli, docker_session):
+    session, runtime = docker_session
+    container = runtime.client.containers.get(session.services["dynamodb"]["container"])
+    assert cli("fault", "kill", "dynamodb").code == 0
+    container.reload()
+    assert container.status == "exited"
+    assert cli("fault", "restart", "dynamodb").code == 0
+    container.reload()
+    assert container.status == "running"
+    assert cli("check", "--json").json()["step"] == "create-table"

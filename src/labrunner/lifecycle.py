@@ -23,6 +23,9 @@ def start(lab, runtime_name: str = "auto", *, ports: dict[str, int] | None = Non
     if existing and (runtime_name in ("auto", existing.runtime)):
         try:
             ensure_ready(existing)
+            from labrunner import checker
+
+            checker.spawn(lab, existing)     # no-op when it is already running
             return existing, True
         except ServiceError:
             say("restart", f"the earlier {lab.id} services stopped; starting them again")
@@ -54,6 +57,9 @@ def start(lab, runtime_name: str = "auto", *, ports: dict[str, int] | None = Non
         raise
     ws.prepare()
     session.save()
+    from labrunner import checker
+
+    checker.spawn(lab, session)
     return session, False
 
 
@@ -73,6 +79,9 @@ def ensure_ready(session: Session) -> None:
 
 def stop(session: Session) -> list[str]:
     """Stop and remove every service of a session; return what was stopped."""
+    from labrunner import checker
+
+    checker.stop(session.lab)
     stopped = []
     try:
         runtime = runtime_of(session)

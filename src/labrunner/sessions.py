@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ class Session:
     lab: str
     runtime: str
     workspace: str
-    id: str = field(default_factory=lambda: secrets.token_hex(6))
+    id: str = field(default_factory=lambda: __import__("secrets").token_hex(6))
     created: float = field(default_factory=time.time)
     services: dict[str, dict] = field(default_factory=dict)
 

@@ -24,6 +24,7 @@ COMMANDS = {
     "status": ("status", "What is running, and your progress."),
     "reset": ("reset", "Return the engine to the state a step starts from."),
     "down": ("down", "Stop a lab's services (all labs with --all)."),
+    "fault": ("fault", "Kill, stop, pause, resume or restart a running service."),
     "env": ("env", "Print shell exports for the running lab (endpoint, credentials)."),
     "doctor": ("doctor", "Check Docker, local engines and ports; one line each."),
     "test": ("test", "Prove a lab: each check fails before its solution, passes after."),

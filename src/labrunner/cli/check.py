@@ -14,7 +14,7 @@ from labrunner.errors import ExitCode
 @common.json_option
 def command(lab_id, step_ref, watch, as_json):
     """Check the current step against the live engine."""
-    lab = common.lab_or_current(lab_id)
+    lab = common.lab_or_current(lab_id, with_code=False)   # the warm checker has the code
     session = sessions.require(lab.id)
     step = common.pick_step(lab, step_ref)
     if watch:
@@ -29,10 +29,10 @@ def command(lab_id, step_ref, watch, as_json):
         if passed:
             index = lab.step_index(step.id)
             if index + 1 < len(lab.steps):
-                common.console().print(f"Next: `labrunner run {lab.id}` shows step {index + 2}, "
-                                       f"'{lab.steps[index + 1].title}'.")
+                click.echo(f"Next: `labrunner run {lab.id}` shows step {index + 2}, "
+                           f"'{lab.steps[index + 1].title}'.")
             else:
-                common.console().print(f"That was the last step. `labrunner down {lab.id}` stops the services.")
+                click.echo(f"That was the last step. `labrunner down {lab.id}` stops the services.")
     if any(r.error for r in results):
         return ExitCode.SERVICE_ERROR
     return ExitCode.OK if passed else ExitCode.CHECKS_FAILED

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from labrunner import progress, sessions
+from labrunner import sessions
 from labrunner.errors import UsageError
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
@@ -42,6 +42,8 @@ def lab_or_current(lab_id: str | None, *, with_code: bool = True):
 
 def current_step(lab):
     """The step the learner is on: the saved position, else the first one not yet done."""
+    from labrunner import progress
+
     position = progress.position(lab.id)
     if position and position in {s.id for s in lab.steps}:
         return lab.step(position)
@@ -120,18 +122,19 @@ def render_step(lab, step, session) -> None:
 
 
 def render_results(step, results) -> None:
-    from rich.markup import escape
-
-    out = console()
+    """Plain click output (no rich): `labrunner check` stays quick to start."""
     for result in results:
-        mark = "[green]✓[/]" if result.passed else ("[yellow]![/]" if result.error else "[red]✗[/]")
-        message = f" — {escape(result.message)}" if result.message else ""
-        out.print(f" {mark} {result.name.replace('_', ' ')}{message}", markup=True)
+        if result.passed:
+            mark = click.style("✓", fg="green")
+        else:
+            mark = click.style("!", fg="yellow") if result.error else click.style("✗", fg="red")
+        message = f" — {result.message}" if result.message else ""
+        click.echo(f" {mark} {result.name.replace('_', ' ')}{message}")
     passed = sum(r.passed for r in results)
     if passed == len(results):
-        out.print(f"[bold green]Step '{step.id}' complete.[/] ({passed}/{len(results)} checks)")
+        click.echo(click.style(f"Step '{step.id}' complete.", fg="green", bold=True) + f" ({passed}/{len(results)} checks)")
     else:
-        out.print(f"[bold]{passed}/{len(results)} checks pass.[/] `labrunner hint` gives a hint.")
+        click.echo(click.style(f"{passed}/{len(results)} checks pass.", bold=True) + " `labrunner hint` gives a hint.")
 
 
 def is_interactive(no_input: bool) -> bool:
@@ -140,11 +143,18 @@ def is_interactive(no_input: bool) -> bool:
 
 def check_step(lab, session, step):
     """Run a step's checks on the live engine and record the attempt; advance when all pass."""
-    from labrunner import lifecycle
-    from labrunner.checks import runner
+    from labrunner import checker
 
-    lifecycle.ensure_ready(session)
-    results = runner.run_step(lab, step, lifecycle.fixtures_for(lab, session))
+    results = checker.ask(lab, session, step.id)
+    if results is None:                # no warm checker: check in this process
+        from labrunner import lifecycle
+        from labrunner.checks import runner
+        from labrunner.labs.loader import load_code
+
+        lifecycle.ensure_ready(session)
+        results = runner.run_step(load_code(lab), step, lifecycle.fixtures_for(lab, session))
+    from labrunner import progress
+
     passed = all(r.passed for r in results)
     failed = "; ".join(r.message for r in results if not r.passed)
     progress.record_attempt(lab.id, step.id, passed, failed)
@@ -160,6 +170,8 @@ def check_step(lab, session, step):
 
 
 def advance(lab, step) -> None:
+    from labrunner import progress
+
     index = lab.step_index(step.id)
     if index + 1 < len(lab.steps):
         progress.set_position(lab.id, lab.steps[index + 1].id)

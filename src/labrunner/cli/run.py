@@ -1,6 +1,5 @@
 import click
 
-from labrunner import progress
 from labrunner.cli import common
 from labrunner.errors import UsageError
 
@@ -77,6 +76,7 @@ def command(lab_id, runtime, ports, workspace, step_ref, no_input):
 
     def prepare(session):
         """Runs while the engines boot: load the lab's code, render the step into a buffer."""
+        from labrunner import progress
         from labrunner.labs.loader import load_code
 
         load_code(lab)
@@ -92,6 +92,8 @@ def command(lab_id, runtime, ports, workspace, step_ref, no_input):
     if "text" not in shown:          # the services were already running
         prepare(session)
     step = shown["step"]
+    from labrunner import progress
+
     progress.set_position(lab.id, step.id)
     click.echo(shown["text"], nl=False)
     if not common.is_interactive(no_input):
@@ -105,6 +107,8 @@ MENU = "[c]heck  [h]int  [s]olve  [n]ext  [p]revious  [r]eprint  [q]uit (service
 
 
 def loop(lab, session, step):
+    from labrunner import progress
+
     out = common.console()
     hints_shown = 0
     while True:

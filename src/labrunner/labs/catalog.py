@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 
@@ -63,6 +62,8 @@ def all_labs() -> list[Lab | LabError]:
 def get(lab_id: str, *, with_code: bool = True) -> Lab:
     dirs = lab_dirs()
     if lab_id not in dirs:
+        import difflib
+
         close = difflib.get_close_matches(lab_id, list(dirs), n=1, cutoff=0.5)
         fix = f"did you mean '{close[0]}'?" if close else "see `labrunner list`"
         raise UsageError(f"no lab named '{lab_id}'", fix)

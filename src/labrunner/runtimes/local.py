@@ -32,7 +32,7 @@ class LocalRuntime:
         if recipe is None:
             raise RuntimeUnavailable(
                 f"{service.aws_name} has no local stand-in: {service.local_unavailable_reason}",
-                f"use Docker: install Docker Desktop (or Colima/Podman), then --runtime docker",
+                "use Docker: install Docker Desktop (or Colima/Podman), then --runtime docker",
             )
         recipe.find()
         if port is None:

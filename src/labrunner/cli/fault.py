@@ -1,0 +1,48 @@
+import click
+
+from labrunner import sessions
+from labrunner.cli import common
+from labrunner.errors import UsageError
+
+ACTIONS = {
+    "kill": "SIGKILL: the engine dies at once, no clean shutdown (a crashed node)",
+    "stop": "a clean shutdown (SIGTERM, then SIGKILL after 10 s)",
+    "pause": "freeze the engine: it holds its port but answers nothing",
+    "resume": "unfreeze a paused engine",
+    "restart": "bring the engine back (after kill or stop) with the same data folder and port",
+}
+
+
+@click.command("fault")
+@click.argument("action", type=click.Choice(list(ACTIONS)))
+@click.argument("service")
+@click.argument("lab_id", required=False)
+def command(action, service, lab_id):
+    """Inject a fault into a running service: kill, stop, pause, resume or restart it.
+
+    \b
+    kill     SIGKILL: the engine dies at once, no clean shutdown (a crashed node)
+    stop     a clean shutdown
+    pause    freeze it: it holds its port but answers nothing
+    resume   unfreeze it
+    restart  bring it back with the same data folder and port
+    """
+    from labrunner import lifecycle, services
+    from labrunner.runtimes.base import wait_ready
+
+    lab = common.lab_or_current(lab_id, with_code=False)
+    session = sessions.require(lab.id)
+    if service not in session.services:
+        raise UsageError(f"lab '{lab.id}' runs no service '{service}'",
+                         f"its services: {', '.join(session.services)}")
+    runtime = lifecycle.runtime_of(session)
+    state = runtime.signal(session.services[service], action)
+    session.services[service] = state
+    session.save()
+    out = common.console()
+    if action in ("restart", "resume"):
+        wait_ready(runtime, services.get(service), state)
+        out.print(f"{service} is back at http://{state['host']}:{state['port']}.")
+    else:
+        out.print(f"{service}: {ACTIONS[action]}. `labrunner fault restart {service}` brings it back.")
+    return 0
