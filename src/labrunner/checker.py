@@ -113,7 +113,7 @@ class _Warm:
         self.path = lab_path
         self.stamp = None
         self.lab = None
-        self.fixtures = None
+        self.shared: dict = {}        # boto3 clients and the like, kept warm between checks
         self.endpoints = None
 
     def _lab_stamp(self, path) -> tuple:
@@ -129,10 +129,11 @@ class _Warm:
         endpoints = session.endpoints()
         if stamp != self.stamp or endpoints != self.endpoints:
             self.lab = load_code(parse_lab(self.path))      # a teacher's edit is picked up
-            self.fixtures = lifecycle.fixtures_for(self.lab, session)
-            for name in self.lab.services:
-                for fixture in services.get(name).fixtures:
-                    self.fixtures.get(fixture)
+            self.shared = {}
+            with lifecycle.fixtures_for(self.lab, session, shared=self.shared) as fixtures:
+                for name in self.lab.services:
+                    for fixture in services.get(name).shared_fixtures:
+                        fixtures.get(fixture)
             self.stamp, self.endpoints = stamp, endpoints
 
     def results(self, session, step_id: str) -> list[CheckResult]:
@@ -141,7 +142,8 @@ class _Warm:
 
         self.prepare(session)
         lifecycle.ensure_ready(session)
-        return runner.run_step(self.lab, self.lab.step(step_id), self.fixtures)
+        with lifecycle.fixtures_for(self.lab, session, shared=self.shared) as fixtures:
+            return runner.run_step(self.lab, self.lab.step(step_id), fixtures)
 
 
 def serve(lab_path: str, session_id: str) -> None:

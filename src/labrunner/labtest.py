@@ -48,36 +48,46 @@ def prove(lab, runtime_name: str, on_event=None) -> LabProof:
     try:
         for name in lab.services:
             say("starting", name)
-            state = runtime.launch(services.get(name), lab_id=lab.id, session_id="test-" + session.id, port=None)
+            state = runtime.launch(services.get(name), lab_id=lab.id, session_id="test-" + session.id, port=None,
+                                   workspace=str(workspace.path))
             session.services[name] = state
             from labrunner.runtimes.base import wait_ready
 
             wait_ready(runtime, services.get(name), state)
-        fixtures = lifecycle.fixtures_for(lab, session, workspace=workspace)
+        shared: dict = {}
+
+        def fixtures():
+            return lifecycle.fixtures_for(lab, session, workspace=workspace, shared=shared)
+
         for index, step in enumerate(lab.steps):
             say("step", step.id)
-            before = runner.run_step(lab, step, fixtures)
+            with fixtures() as f:
+                before = runner.run_step(lab, step, f)
             for result in before:
                 proof.findings.append(Finding(
                     step.id, "before", not result.passed and not result.error,
                     f"{result.name}: " + ("passed before the solution — it cannot catch a learner who did nothing"
                                           if result.passed else result.message)))
-            runner.apply(lab, "solutions", step.solution, fixtures)
-            after = runner.run_step(lab, step, fixtures)
+            with fixtures() as f:
+                runner.apply(lab, "solutions", step.solution, f)
+            with fixtures() as f:
+                after = runner.run_step(lab, step, f)
             for result in after:
                 proof.findings.append(Finding(step.id, "after", result.passed,
                                               f"{result.name}: " + (result.message or "passed")))
             for mistake in step.mistakes:
-                _restart_from(lab, session, index, workspace)
-                runner.apply(lab, "mistakes", mistake.apply, fixtures)
-                results = runner.run_step(lab, step, fixtures)
+                _restart_from(lab, session, index, workspace, shared)
+                with fixtures() as f:
+                    runner.apply(lab, "mistakes", mistake.apply, f)
+                with fixtures() as f:
+                    results = runner.run_step(lab, step, f)
                 caught = [r for r in results if not r.passed and not r.error and mistake.expect in r.message]
                 detail = caught[0].message if caught else (
                     "no check failed with a message containing "
                     f"{mistake.expect!r}; got: " + "; ".join(f"{r.name}: {r.message or 'passed'}" for r in results))
                 proof.findings.append(Finding(step.id, f"mistake:{mistake.apply}", bool(caught), detail))
             if step.mistakes:
-                _restart_from(lab, session, index + 1, workspace)
+                _restart_from(lab, session, index + 1, workspace, shared)
     finally:
         for state in session.services.values():
             runtime.remove(state)
@@ -85,8 +95,12 @@ def prove(lab, runtime_name: str, on_event=None) -> LabProof:
     return proof
 
 
-def _restart_from(lab, session: Session, step_index: int, workspace: Workspace) -> None:
+def _restart_from(lab, session: Session, step_index: int, workspace: Workspace, shared: dict) -> None:
     """Fresh starter files and the engine as it stands at the start of step_index."""
-    shutil.rmtree(workspace.path, ignore_errors=True)
+    for child in workspace.path.iterdir():      # empty it in place: a container may have it mounted
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
     workspace.prepare()
-    lifecycle.reset_to(lab, session, step_index, workspace=workspace)
+    lifecycle.reset_to(lab, session, step_index, workspace=workspace, shared=shared)

@@ -38,7 +38,8 @@ def start(lab, runtime_name: str = "auto", *, ports: dict[str, int] | None = Non
     try:
         for name in lab.services:           # launch them all first: they boot in parallel
             say("starting", name)
-            kwargs = {"lab_id": lab.id, "session_id": session.id, "port": (ports or {}).get(name)}
+            kwargs = {"lab_id": lab.id, "session_id": session.id, "port": (ports or {}).get(name),
+                      "workspace": session.workspace}
             if runtime.name == "docker":
                 kwargs["progress"] = lambda event, n=name: say("pull", n, event)
             state = runtime.launch(services.get(name), **kwargs)
@@ -96,14 +97,16 @@ def stop(session: Session) -> list[str]:
     return stopped
 
 
-def fixtures_for(lab, session: Session, *, workspace: Workspace | None = None, replay: bool = False):
+def fixtures_for(lab, session: Session, *, workspace: Workspace | None = None, replay: bool = False,
+                 shared: dict | None = None):
     from labrunner.checks.fixtures import Fixtures
 
     ws = workspace or Workspace(session.workspace, lab, replay=replay)
-    return Fixtures(lab=lab, session=session, workspace=ws, replay=replay)
+    return Fixtures(lab=lab, session=session, workspace=ws, replay=replay, shared=shared)
 
 
-def reset_to(lab, session: Session, step_index: int, *, workspace: Workspace | None = None) -> None:
+def reset_to(lab, session: Session, step_index: int, *, workspace: Workspace | None = None,
+             shared: dict | None = None) -> None:
     """Wipe the engines' data, then replay the solutions of the steps before step_index.
 
     The learner's own workspace files are left as they are (replay mode)."""
@@ -113,6 +116,6 @@ def reset_to(lab, session: Session, step_index: int, *, workspace: Workspace | N
     for name in session.services:
         services.get(name).reset(session.endpoint(name))
     ws = workspace or Workspace(session.workspace, lab, replay=True)
-    fixtures = fixtures_for(lab, session, workspace=ws, replay=True)
     for step in lab.steps[:step_index]:
-        runner.apply(lab, "solutions", step.solution, fixtures)
+        with fixtures_for(lab, session, workspace=ws, replay=True, shared=shared) as fixtures:
+            runner.apply(lab, "solutions", step.solution, fixtures)

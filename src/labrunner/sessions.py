@@ -35,7 +35,8 @@ class Session:
         return {name: self.endpoint(name) for name in self.services}
 
     def save(self) -> None:
-        _write_atomic(_file(self.lab), json.dumps(asdict(self), indent=2))
+        """Written readable by its owner only: it holds the session's database passwords."""
+        _write_atomic(_file(self.lab), json.dumps(asdict(self), indent=2), private=True)
         _write_atomic(_dir() / "current", self.lab)
 
     def delete(self) -> None:
@@ -55,9 +56,10 @@ def _file(lab_id: str) -> Path:
     return _dir() / f"{lab_id}.json"
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str, private: bool = False) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with open(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())

@@ -45,9 +45,11 @@ class AnswerResult:
         wanted = f"{operation}[{index}]" if index else operation
         return any(call == wanted or (index is None and call.split("[")[0] == operation) for call in self.calls)
 
+    first: str = "table"         # what the learner's function gets first ("table", "conn", or "")
+
     def describe_call(self) -> str:
-        shown = ", ".join(repr(a) for a in self.args)
-        return f"{self.function}({'table, ' if shown else 'table'}{shown})"
+        shown = ", ".join([self.first] * bool(self.first) + [repr(a) for a in self.args])
+        return f"{self.function}({shown})"
 
     def value_or_fail(self):
         if self.ok:
@@ -80,15 +82,19 @@ class AnswerRunner:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         return env
 
-    def call(self, file: str, function: str, *args, table: str | None = None,
+    def call(self, file: str, function: str, *args, table: str | None = None, connect: str | None = None,
              timeout: float = DEFAULT_TIMEOUT) -> AnswerResult:
-        return self.call_many(file, function, [args], table=table, timeout=timeout)[0]
+        return self.call_many(file, function, [args], table=table, connect=connect, timeout=timeout)[0]
 
     def call_many(self, file: str, function: str, arg_lists: list, *, table: str | None = None,
-                  timeout: float = DEFAULT_TIMEOUT) -> list[AnswerResult]:
-        """Several calls in one child process (one interpreter start, one boto3 import)."""
+                  connect: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> list[AnswerResult]:
+        """Several calls in one child process (one interpreter start, one client import).
+
+        The function's first argument is made in the child: `table="Music"` gives a boto3
+        DynamoDB Table, `connect="postgres"` a fresh psycopg connection (not autocommit) per call;
+        with neither, the function gets only `args`."""
         request = {"workspace": str(self.workspace.path), "file": file, "function": function,
-                   "calls": [list(a) for a in arg_lists], "table": table}
+                   "calls": [list(a) for a in arg_lists], "table": table, "connect": connect}
         with tempfile.TemporaryDirectory(prefix="labrunner-answer-") as tmp:
             result_path = os.path.join(tmp, "result.json")
             request["result_path"] = result_path
@@ -119,9 +125,10 @@ class AnswerRunner:
                 return [AnswerResult(file, function, tuple(a), error_type="Crash",
                                      error_message=f"the Python process running {file} ended early: {last}",
                                      output=output.text()) for a in arg_lists]
+        first = "table" if table else ("conn" if connect else "")
         results = []
         for args, item in zip(arg_lists, raw):
-            results.append(AnswerResult(file, function, tuple(args), output=output.text(), **item))
+            results.append(AnswerResult(file, function, tuple(args), output=output.text(), first=first, **item))
         return results
 
 

@@ -61,6 +61,19 @@ def _error(exc: BaseException, file_path: str) -> dict:
     return {"error_type": code or type(exc).__name__, "error_message": message[:300], "where": where}
 
 
+def _first_argument(request):
+    """A boto3 Table (table=...) or a database connection (connect=...), from the env `labrunner env` sets."""
+    if request.get("table"):
+        import boto3
+
+        return boto3.resource("dynamodb").Table(request["table"])
+    if request.get("connect") == "postgres":
+        import psycopg
+
+        return psycopg.connect(connect_timeout=5)      # PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE
+    return None
+
+
 def main() -> None:
     request = json.loads(sys.stdin.read())
     results = []
@@ -83,20 +96,21 @@ def main() -> None:
         err["error_message"] = f"importing {request['file']} failed: {err['error_message']}"
         results = [dict(err) for _ in request["calls"]]
     if not results:
-        table = None
-        if request.get("table"):
-            import boto3
-
-            table = boto3.resource("dynamodb").Table(request["table"])
         for args in request["calls"]:
             CALLS.clear()
+            first = None
             try:
-                value = function(table, *args) if table is not None else function(*args)
+                first = _first_argument(request)
+                value = function(first, *args) if first is not None else function(*args)
                 results.append({"value": _plain(value), "calls": list(CALLS)})
             except BaseException as exc:
                 item = _error(exc, file_path)
                 item["calls"] = list(CALLS)
                 results.append(item)
+            finally:
+                close = getattr(first, "close", None)
+                if request.get("connect") and close:
+                    close()
     with open(request["result_path"], "w", encoding="utf-8") as fh:
         json.dump(results, fh)
 

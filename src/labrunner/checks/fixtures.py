@@ -13,11 +13,17 @@ from labrunner.errors import LabError
 
 
 class Fixtures:
-    def __init__(self, *, lab, session, workspace, replay: bool = False):
+    """One set of fixture values for one step's checks (or one solution). Use it as a context
+    manager: connections it opened are closed at the end. Stateless clients named in a service's
+    `shared_fixtures` (boto3's) come from `shared`, a cache that outlives it (the warm checker's)."""
+
+    def __init__(self, *, lab, session, workspace, replay: bool = False, shared: dict | None = None):
         from labrunner import services
         from labrunner.checks.answer import AnswerRunner
 
         self._values: dict[str, object] = {}
+        self._shared = shared if shared is not None else {}
+        self._shareable: set[str] = set()
         self._factories: dict[str, Callable[[], object]] = {
             "lab": lambda: lab,
             "lab_dir": lambda: lab.path,
@@ -31,14 +37,39 @@ class Fixtures:
             endpoint = session.endpoint(name)
             for fixture, factory in service.fixtures.items():
                 self._factories[fixture] = (lambda f=factory, e=endpoint: f(e))
+                if fixture in service.shared_fixtures:
+                    self._shareable.add(fixture)
+        self._endpoints = session.endpoints()
         self.replay = replay
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        for name, value in self._values.items():
+            close = getattr(value, "close", None)
+            if name not in self._shareable and callable(close):
+                try:
+                    close()
+                except Exception:
+                    pass
+        self._values.clear()
 
     def available(self) -> list[str]:
         return sorted(self._factories)
 
     def get(self, name: str):
         if name not in self._values:
-            self._values[name] = self._factories[name]()
+            if name in self._shareable:
+                key = (name, repr(self._endpoints))
+                if key not in self._shared:
+                    self._shared[key] = self._factories[name]()
+                self._values[name] = self._shared[key]
+            else:
+                self._values[name] = self._factories[name]()
         return self._values[name]
 
     def call(self, func: Callable, where: str):

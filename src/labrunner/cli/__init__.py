@@ -25,6 +25,8 @@ COMMANDS = {
     "reset": ("reset", "Return the engine to the state a step starts from."),
     "down": ("down", "Stop a lab's services (all labs with --all)."),
     "fault": ("fault", "Kill, stop, pause, resume or restart a running service."),
+    "shell": ("shell", "Open the engine's own client (psql, ...) on the running lab."),
+    "tool": ("tool", "Run an engine's client program (pg_dump, ...) against the running lab."),
     "env": ("env", "Print shell exports for the running lab (endpoint, credentials)."),
     "doctor": ("doctor", "Check Docker, local engines and ports; one line each."),
     "test": ("test", "Prove a lab: each check fails before its solution, passes after."),

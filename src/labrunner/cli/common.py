@@ -68,10 +68,13 @@ def pick_step(lab, step_ref: str | None):
 
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)(?:\.([a-z_-]+))?\s*\}\}")
+_ENDPOINT_FIELDS = {"endpoint": "url", "host": "host", "port": "port", "user": "username",
+                    "password": "password", "database": "database"}
 
 
 def fill(text: str, lab, session) -> str:
-    """Fill {{ endpoint }}, {{ endpoint.<service> }}, {{ region }}, {{ workspace }}, {{ lab }}."""
+    """Fill {{ endpoint }}, {{ host }}, {{ port }}, {{ user }}, {{ password }}, {{ database }}
+    (each also as {{ field.<service> }}), {{ region }}, {{ workspace }}, {{ lab }}."""
     from labrunner.services.dynamodb import REGION
 
     endpoints = session.endpoints() if session else {}
@@ -79,15 +82,9 @@ def fill(text: str, lab, session) -> str:
 
     def value(match):
         key, sub = match.group(1), match.group(2)
-        if key == "endpoint":
+        if key in _ENDPOINT_FIELDS:
             ep = endpoints.get(sub) if sub else first
-            return ep.url if ep else "<endpoint: run the lab first>"
-        if key == "host":
-            ep = endpoints.get(sub) if sub else first
-            return ep.host if ep else "127.0.0.1"
-        if key == "port":
-            ep = endpoints.get(sub) if sub else first
-            return str(ep.port) if ep else "<port>"
+            return str(getattr(ep, _ENDPOINT_FIELDS[key])) if ep else f"<{key}: run the lab first>"
         if key == "region":
             return REGION
         if key == "workspace":
@@ -97,6 +94,14 @@ def fill(text: str, lab, session) -> str:
         return match.group(0)
 
     return _PLACEHOLDER.sub(value, text)
+
+
+def describe_endpoint(name: str, state: dict) -> str:
+    """How the learner reaches a service, RDS-style where the engine has users."""
+    if state.get("username"):
+        return (f"{name}: host {state['host']} port {state['port']} user {state['username']} "
+                f"password {state['password']} database {state['database']}")
+    return f"{name}: http://{state['host']}:{state['port']}"
 
 
 def render_markdown(text: str) -> None:
@@ -113,7 +118,7 @@ def render_step(lab, step, session) -> None:
     lines = [f"[bold]{lab.title}[/] — step {index} of {len(lab.steps)}: [bold]{step.title}[/]"]
     if session:
         for name, state in session.services.items():
-            lines.append(f"{name}: [cyan]http://{state['host']}:{state['port']}[/]  ({state.get('standin', '')}, "
+            lines.append(f"[cyan]{describe_endpoint(name, state)}[/]  ({state.get('standin', '')}, "
                          f"{session.runtime} runtime)")
         lines.append(f"workspace: {session.workspace}")
         lines.append('in another terminal: [green]eval "$(labrunner env)"[/] then work, and [green]labrunner check[/]')
@@ -152,7 +157,8 @@ def check_step(lab, session, step):
         from labrunner.labs.loader import load_code
 
         lifecycle.ensure_ready(session)
-        results = runner.run_step(load_code(lab), step, lifecycle.fixtures_for(lab, session))
+        with lifecycle.fixtures_for(lab, session) as fixtures:
+            results = runner.run_step(load_code(lab), step, fixtures)
     from labrunner import progress
 
     passed = all(r.passed for r in results)

@@ -20,7 +20,8 @@ def sweep_orphans() -> list[str]:
             info = json.loads(pid_file.read_text())
         except (OSError, ValueError):
             info = {}
-        state = {"pid": info.get("pid"), "started": info.get("started"), "data_dir": str(pid_file.parent)}
+        state = {"pid": info.get("pid"), "started": info.get("started"), "run_dir": str(pid_file.parent),
+                 "data_dir": info.get("data_dir", str(pid_file.parent))}
         if local.alive(state):
             stopped.append(f"{pid_file.parent.name} process {info.get('pid')}")
         local.remove(state)

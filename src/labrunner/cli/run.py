@@ -52,7 +52,7 @@ def start_with_progress(lab, runtime, ports, workspace, meanwhile=None):
     out = common.console()
     for name, state in session.services.items():
         verb = "already running" if reused else "ready"
-        out.print(f"[green]✓[/] {name} {verb} at [cyan]http://{state['host']}:{state['port']}[/] — "
+        out.print(f"[green]✓[/] {name} {verb}: [cyan]{common.describe_endpoint(name, state)}[/] — "
                   f"{state.get('standin', '')} on the {session.runtime} runtime")
     return session
 

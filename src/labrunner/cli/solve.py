@@ -10,9 +10,10 @@ def solve_step(lab, session, step):
     from labrunner.checks import runner
 
     lifecycle.ensure_ready(session)
-    fixtures = lifecycle.fixtures_for(lab, session)
-    runner.apply(lab, "solutions", step.solution, fixtures)
-    results = runner.run_step(lab, step, lifecycle.fixtures_for(lab, session))
+    with lifecycle.fixtures_for(lab, session) as fixtures:
+        runner.apply(lab, "solutions", step.solution, fixtures)
+    with lifecycle.fixtures_for(lab, session) as fixtures:
+        results = runner.run_step(lab, step, fixtures)
     passed = all(r.passed for r in results)
     progress.record_attempt(lab.id, step.id, passed, "applied the reference solution", solved=True)
     out = common.console()

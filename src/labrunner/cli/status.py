@@ -14,7 +14,7 @@ def _service_rows(session) -> list[dict]:
             answering = True
         except Exception:
             answering = False
-        rows.append({"service": name, "endpoint": f"http://{state['host']}:{state['port']}",
+        rows.append({"service": name, "endpoint": session.endpoint(name).url,
                      "standin": state.get("standin", ""), "answering": answering})
     return rows
 

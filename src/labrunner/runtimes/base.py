@@ -19,8 +19,9 @@ LOOPBACK = "127.0.0.1"
 class Runtime(Protocol):
     name: str   # "docker" or "local"
 
-    def launch(self, service: Service, *, lab_id: str, session_id: str, port: int | None) -> dict:
-        """Start the engine; return its state record (host, port, and how to find it again)."""
+    def launch(self, service: Service, *, lab_id: str, session_id: str, port: int | None,
+               workspace: str | None = None) -> dict:
+        """Start the engine; return its state record (host, port, credentials, how to find it again)."""
 
     def alive(self, state: dict) -> bool: ...
 
@@ -36,8 +37,19 @@ class Runtime(Protocol):
 def endpoint_of(state: dict) -> Endpoint:
     return Endpoint(
         service=state["service"], host=state["host"], port=int(state["port"]),
-        username=state.get("username", ""), password=state.get("password", ""),
+        scheme=state.get("scheme", "http"), username=state.get("username", ""),
+        password=state.get("password", ""), database=state.get("database", ""),
     )
+
+
+def credentials(service: Service) -> dict:
+    """The RDS-like part of a state record: master user, a fresh password, database."""
+    if not service.username:
+        return {"scheme": service.scheme}
+    import secrets
+
+    return {"scheme": service.scheme, "username": service.username, "database": service.database,
+            "password": secrets.token_urlsafe(12) if service.needs_password else ""}
 
 
 def wait_ready(runtime: Runtime, service: Service, state: dict, timeout: float | None = None) -> Endpoint:

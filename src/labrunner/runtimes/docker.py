@@ -8,10 +8,11 @@ Images come from services/ (pinned), or an override / registry mirror (config.py
 from __future__ import annotations
 
 import functools
+import os
 
 from labrunner import config
 from labrunner.errors import RuntimeUnavailable, ServiceError
-from labrunner.runtimes.base import LOOPBACK
+from labrunner.runtimes.base import LOOPBACK, credentials, endpoint_of
 from labrunner.runtimes.docker_host import DockerHost, candidates, describe
 from labrunner.services.base import Service
 
@@ -90,21 +91,31 @@ class DockerRuntime:
             raise RuntimeUnavailable(f"pulling {image} gave no image", "check the image name and tag") from None
 
     def launch(self, service: Service, *, lab_id: str, session_id: str, port: int | None,
-               progress=None) -> dict:
+               workspace: str | None = None, progress=None) -> dict:
         import docker.errors
 
         image = self.image_for(service)
         self.ensure_image(image, service.name, progress)
         labels = {f"{LABEL}.lab": lab_id, f"{LABEL}.session": session_id, f"{LABEL}.service": service.name}
+        creds = credentials(service)
+        environment = dict(service.environment)
+        if service.docker_environment:
+            environment.update(service.docker_environment(endpoint_of(
+                {"service": service.name, "host": LOOPBACK, "port": 0, **creds})))
+        volumes = {}
+        if service.workspace_in_container and workspace:
+            os.makedirs(workspace, exist_ok=True)
+            volumes[os.path.abspath(workspace)] = {"bind": service.workspace_in_container, "mode": "rw"}
         container = None
         try:
             container = self.client.containers.create(
                 image,
                 command=list(service.command) or None,
-                environment=dict(service.environment),
+                environment=environment,
                 labels=labels,
                 name=f"labrunner-{lab_id}-{service.name}-{session_id[:8]}",
                 ports={f"{service.container_port}/tcp": (LOOPBACK, port)},
+                volumes=volumes or None,
             )
             container.start()
         except docker.errors.APIError as exc:
@@ -126,7 +137,7 @@ class DockerRuntime:
         return {
             "service": service.name, "runtime": self.name, "host": LOOPBACK, "port": host_port,
             "container": container.id, "image": image, "standin": service.docker_standin,
-            "lab": lab_id, "session": session_id,
+            "lab": lab_id, "session": session_id, "workspace": workspace or "", **creds,
         }
 
     def _container(self, state: dict):

@@ -13,11 +13,12 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from labrunner import paths
 from labrunner.errors import RuntimeUnavailable, ServiceError
-from labrunner.runtimes.base import LOOPBACK, ensure_port_free, free_port
+from labrunner.runtimes.base import LOOPBACK, credentials, endpoint_of, ensure_port_free, free_port
 from labrunner.services.base import Service
 
 WINDOWS = sys.platform == "win32"
@@ -27,7 +28,8 @@ UNPRIVILEGED_USER = "labrunner"
 class LocalRuntime:
     name = "local"
 
-    def launch(self, service: Service, *, lab_id: str, session_id: str, port: int | None) -> dict:
+    def launch(self, service: Service, *, lab_id: str, session_id: str, port: int | None,
+               workspace: str | None = None) -> dict:
         recipe = service.local
         if recipe is None:
             raise RuntimeUnavailable(
@@ -39,17 +41,43 @@ class LocalRuntime:
             port = free_port()
         else:
             ensure_port_free(port, service.name)
-        data_dir = paths.state_dir() / "engines" / session_id / service.name
-        if data_dir.exists():
-            shutil.rmtree(data_dir, ignore_errors=True)
-        data_dir.mkdir(parents=True)
+        run_dir = paths.state_dir() / "engines" / session_id / service.name      # pid file and log
+        data_dir = run_dir
+        if self._privileges(service, None) is not None:
+            # The engine's unprivileged user may not reach root's state dir (e.g. under /root):
+            # its data lives in a folder of the system's temp dir instead.
+            data_dir = Path(tempfile.gettempdir()) / "labrunner-engines" / session_id / service.name
+        for folder in {run_dir, data_dir}:
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
         state = {
             "service": service.name, "runtime": self.name, "host": LOOPBACK, "port": port,
-            "data_dir": str(data_dir), "log": str(data_dir / "engine.log"),
-            "standin": recipe.standin, "lab": lab_id, "session": session_id,
+            "run_dir": str(run_dir), "data_dir": str(data_dir), "log": str(run_dir / "engine.log"),
+            "standin": recipe.standin, "lab": lab_id, "session": session_id, **credentials(service),
         }
+        prepare = getattr(recipe, "prepare", None)
+        if prepare:
+            privileges = self._privileges(service, data_dir) or {}
+
+            def run(argv, input=None):
+                done = subprocess.run(argv, input=input, capture_output=True, text=True, cwd=data_dir, **privileges)
+                if done.returncode != 0:
+                    raise ServiceError(f"could not prepare {service.name}: {Path(argv[0]).name} failed",
+                                       "see its output below", log_tail=(done.stdout + done.stderr)[-3000:])
+                return done
+
+            prepare(endpoint_of(state), str(data_dir), run)
+            self._privileges(service, data_dir)     # files prepare wrote belong to the engine's user too
         self._spawn(service, state)
         return state
+
+    def _privileges(self, service: Service, data_dir: Path | None) -> dict | None:
+        """Popen arguments that drop root for engines that refuse it (None: not needed).
+        With a data_dir, that folder is handed over to the unprivileged user."""
+        if WINDOWS or not (service.local.refuses_root and os.geteuid() == 0):
+            return None
+        return _unprivileged(data_dir)
 
     def _spawn(self, service: Service, state: dict) -> None:
         recipe = service.local
@@ -60,8 +88,7 @@ class LocalRuntime:
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
         else:
             kwargs["start_new_session"] = True
-            if recipe.refuses_root and os.geteuid() == 0:
-                kwargs.update(_unprivileged(data_dir))
+            kwargs.update(self._privileges(service, data_dir) or {})
         with open(state["log"], "ab") as log:
             try:
                 process = subprocess.Popen(argv, stdout=log, **kwargs)
@@ -69,7 +96,9 @@ class LocalRuntime:
                 raise ServiceError(f"could not start {service.name}: {exc.strerror}: {argv[0]}") from None
         state["pid"] = process.pid
         state["started"] = _create_time(process.pid)
-        (data_dir / "engine.pid").write_text(json.dumps({"pid": process.pid, "started": state["started"]}))
+        run_dir = Path(state.get("run_dir", state["data_dir"]))
+        (run_dir / "engine.pid").write_text(json.dumps({"pid": process.pid, "started": state["started"],
+                                                        "data_dir": state["data_dir"]}))
 
     def alive(self, state: dict) -> bool:
         process = _process(state)
@@ -93,7 +122,9 @@ class LocalRuntime:
 
     def remove(self, state: dict) -> None:
         self._terminate(state, timeout=5)
-        shutil.rmtree(state.get("data_dir", ""), ignore_errors=True)
+        for key in ("run_dir", "data_dir"):
+            if state.get(key):
+                shutil.rmtree(state[key], ignore_errors=True)
 
     def _terminate(self, state: dict, timeout: float) -> None:
         process = _process(state)
@@ -172,8 +203,8 @@ def _reap(process) -> None:
         pass
 
 
-def _unprivileged(data_dir: Path) -> dict:
-    """Run as an unprivileged user when labrunner runs as root (initdb, mariadbd refuse root)."""
+def _unprivileged(data_dir: Path | None) -> dict:
+    """Popen arguments to run as the unprivileged user (created if missing), owning data_dir."""
     import pwd
 
     try:
@@ -187,18 +218,9 @@ def _unprivileged(data_dir: Path) -> dict:
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
                         UNPRIVILEGED_USER], check=True, capture_output=True)
         entry = pwd.getpwnam(UNPRIVILEGED_USER)
-    for root, dirs, files in os.walk(data_dir):
-        os.chown(root, entry.pw_uid, entry.pw_gid)
-        for name in files:
-            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
-    parent = data_dir.parent
-    while parent != parent.parent:       # the user must be able to reach its data dir
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            os.chmod(parent, mode | 0o001)
-        if parent == paths.state_dir():
-            break
-        parent = parent.parent
+    if data_dir is not None:
+        for root, dirs, files in os.walk(data_dir):
+            os.chown(root, entry.pw_uid, entry.pw_gid)
+            for name in files:
+                os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-
-

@@ -10,6 +10,7 @@ from labrunner.services.base import Endpoint, Service
 # name -> module; add a stand-in by adding its module here (and compose/<name>.yml, tests).
 MODULES = {
     "dynamodb": "labrunner.services.dynamodb",
+    "postgres": "labrunner.services.postgres",
 }
 
 

@@ -22,9 +22,12 @@ class Endpoint:
     scheme: str = "http"
     username: str = ""
     password: str = ""
+    database: str = ""
 
     @property
     def url(self) -> str:
+        if self.username:
+            return f"{self.scheme}://{self.username}:{self.password}@{self.host}:{self.port}/{self.database}"
         return f"{self.scheme}://{self.host}:{self.port}"
 
 
@@ -40,8 +43,15 @@ class LocalRecipe(Protocol):
     def version(self) -> str:
         """The engine's version, for `doctor` (may be slower than find)."""
 
+    def prepare(self, endpoint: Endpoint, data_dir: str, run) -> None:
+        """Optional, once before the first start (e.g. initdb); `run(argv)` runs a command as the
+        engine's user. Recipes without it need nothing prepared."""
+
     def argv(self, port: int, data_dir: str) -> list[str]:
         """The command line that starts the engine on 127.0.0.1:port."""
+
+    def bin_dir(self) -> str | None:
+        """Optional: where the engine's client programs are (psql, pg_dump...), for `labrunner tool`."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +65,17 @@ class Service:
     reset: Callable[[Endpoint], None]   # wipe all data (then earlier solutions are replayed)
     exports: Callable[[Endpoint], dict[str, str]]   # `labrunner env`
     fixtures: dict[str, Callable[[Endpoint], object]] = field(default_factory=dict)
+    shared_fixtures: tuple[str, ...] = ()   # stateless clients a warm checker may keep between checks
     command: tuple[str, ...] = ()
     environment: dict[str, str] = field(default_factory=dict)
+    scheme: str = "http"
+    username: str = ""                  # the master user, when the engine has users
+    database: str = ""                  # the database a session gets
+    needs_password: bool = False        # a fresh password per session
+    docker_environment: Callable[[Endpoint], dict[str, str]] | None = None   # env from credentials
+    workspace_in_container: str = ""    # mount the learner's workspace here (for `labrunner tool`)
+    clients: tuple[str, ...] = ()       # the engine's own client programs, `labrunner tool` runs them
+    shell: str = ""                     # the client `labrunner shell` opens
     local: LocalRecipe | None = None
     local_unavailable_reason: str = ""  # when local is None: why, said plainly
     start_timeout: float = 60.0

@@ -114,6 +114,7 @@ SERVICE = Service(
     reset=reset,
     exports=exports,
     fixtures={"dynamodb": client, "dynamodb_resource": resource},
+    shared_fixtures=("dynamodb", "dynamodb_resource"),
     local=MotoServer(),
     start_timeout=60.0,
 )

