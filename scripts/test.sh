@@ -21,10 +21,19 @@ say "installing labrunner and its test dependencies"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[dev]"
 
-if [ "$(id -u)" = 0 ] && ! command -v docker-compose >/dev/null; then
-  say "installing docker-compose (validates compose/*.yml)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null 2>&1 \
-    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null; }
+# Debian packages the tests use: docker-compose validates compose/*.yml; MariaDB's server and
+# client are the local runtime's engine for the mysql and mariadb stand-ins.
+need=()
+command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
+command -v mariadb-dump >/dev/null || need+=(mariadb-client)
+if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
+  say "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "${need[@]}" >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}" >/dev/null; }
+  # Debian starts a system-wide MariaDB on install where it can; labrunner runs its own.
+  if command -v service >/dev/null; then service mariadb stop >/dev/null 2>&1 || true; fi
 fi
 
 say "making sure Docker runs"
@@ -37,7 +46,8 @@ source images/overrides.env
 export LABRUNNER_REQUIRE_DOCKER=1
 if [ $# -eq 0 ]; then
   say "labrunner test --all (every lab, every runtime here)"
-  LABRUNNER_HOME="$(mktemp -d)" .venv/bin/labrunner test --all --runtime all
+  # Oracle and SQL Server exist only as images no registry here serves: reported as skipped.
+  LABRUNNER_HOME="$(mktemp -d)" .venv/bin/labrunner test --all --runtime all --skip-unavailable
 fi
 
 say "running the tests"

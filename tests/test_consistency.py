@@ -1,6 +1,7 @@
 """Every service has its module, compose file (same pin) and tests; every lab is complete."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -26,7 +27,8 @@ def test_service_has_module_compose_file_and_tests(name):
         for port in svc.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), f"compose/{name}.yml publishes {port} beyond loopback"
     tests_text = " ".join(p.read_text() for p in (REPO / "tests").glob("test_*.py"))
-    assert f"services.{name}" in tests_text or f"import {name}" in tests_text, f"no tests name {name}"
+    named = re.search(rf"from labrunner\.services import [^\n]*\b{name}\b|services\.{name}\b", tests_text)
+    assert named, f"no test imports labrunner.services.{name}"
     readme = (REPO / "README.md").read_text()
     assert f"`{name}`" in readme, f"README.md has no row for {name}"
 
@@ -34,7 +36,9 @@ def test_service_has_module_compose_file_and_tests(name):
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed")
 @pytest.mark.parametrize("compose", sorted((REPO / "compose").glob("*.yml")), ids=lambda p: p.name)
 def test_compose_files_are_valid(compose):
-    env = dict(os.environ, POSTGRES_PASSWORD="only-for-config-validation")   # files that require a secret
+    secret = "only-for-config-validation"          # compose files that require a password
+    env = dict(os.environ, POSTGRES_PASSWORD=secret, MYSQL_ROOT_PASSWORD=secret, MARIADB_ROOT_PASSWORD=secret,
+               ORACLE_PASSWORD=secret, MSSQL_SA_PASSWORD=secret)
     result = subprocess.run(["docker-compose", "-f", str(compose), "config", "-q"],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr

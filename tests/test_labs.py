@@ -8,8 +8,32 @@ from labrunner.labs import catalog
 LABS = sorted(catalog.lab_dirs())
 
 
+def _docker_only(lab_id):
+    from labrunner import services
+
+    return [s for s in catalog.get(lab_id, with_code=False).services if services.get(s).local is None]
+
+
+def _missing_images(lab_id, runtime):
+    """Images this lab needs that are not on this Docker host (our CI cannot pull any)."""
+    import docker.errors
+
+    from labrunner import config, services
+
+    missing = []
+    for name in catalog.get(lab_id, with_code=False).services:
+        image = config.resolve_image(name, services.get(name).image)
+        try:
+            runtime.client.images.get(image)
+        except docker.errors.ImageNotFound:
+            missing.append(image)
+    return missing
+
+
 @pytest.mark.parametrize("lab_id", LABS)
 def test_lab_proves_itself_on_local(cli, lab_id):
+    if _docker_only(lab_id):
+        pytest.skip(f"{lab_id} is Docker only ({', '.join(_docker_only(lab_id))} has no local stand-in)")
     result = cli("test", lab_id, "--runtime", "local", "--json")
     report = result.json()
     failures = [f for r in report["results"] for f in r["findings"] if not f["ok"]]
@@ -18,6 +42,9 @@ def test_lab_proves_itself_on_local(cli, lab_id):
 
 @pytest.mark.parametrize("lab_id", LABS)
 def test_lab_proves_itself_on_docker(cli, lab_id, docker_runtime):
+    missing = _missing_images(lab_id, docker_runtime)
+    if missing and _docker_only(lab_id):
+        pytest.skip(f"needs {', '.join(missing)}, which cannot be pulled here (no container registry)")
     result = cli("test", lab_id, "--runtime", "docker", "--json")
     report = result.json()
     failures = [f for r in report["results"] for f in r["findings"] if not f["ok"]]

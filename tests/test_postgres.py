@@ -111,3 +111,24 @@ def test_tool_inside_the_container_when_there_is_no_local_copy(cli, docker_runti
         assert "PostgreSQL database dump" in Path(session.workspace, "schema.sql").read_text()
     finally:
         cli("down", "--all")
+
+
+def test_another_route_passes_and_a_typical_wrong_one_is_named(cli, pg_session):
+    """The learner's own route (psql, another index name) passes; a role that can write fails."""
+    for _ in range(3):                       # connect, schema, load: the reference solutions
+        assert cli("solve").code == 0
+    assert cli("tool", "postgres", "psql", "-q", "-c",
+               "CREATE INDEX my_own_name ON shop.orders (customer_id)").code == 0
+    report = cli("check", "--json").json()
+    assert report["step"] == "index" and report["passed"], report
+    assert cli("solve").code == 0            # transaction
+    grants = ("CREATE ROLE reporting LOGIN PASSWORD 'read-only-please'; GRANT USAGE ON SCHEMA shop TO reporting; "
+              "GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA shop TO reporting; "
+              "ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO reporting")
+    assert cli("tool", "postgres", "psql", "-q", "-c", grants).code == 0
+    report = cli("check", "--json").json()
+    assert report["step"] == "read-only-role" and not report["passed"]
+    assert any("reporting could INSERT into shop.customers" in c["message"] for c in report["checks"])
+    assert cli("tool", "postgres", "psql", "-q", "-c",
+               "REVOKE INSERT ON ALL TABLES IN SCHEMA shop FROM reporting").code == 0
+    assert cli("check", "--json").json()["passed"]

@@ -75,3 +75,53 @@ def test_moto_missing_names_the_install_command(monkeypatch):
     with pytest.raises(RuntimeUnavailable) as info:
         dynamodb.SERVICE.local.find()
     assert 'pip install "labrunner[local]"' in info.value.one_line()
+
+
+def test_docker_only_services_say_why_and_need_no_local_engine():
+    from labrunner.services import oracle, sqlserver  # noqa: the consistency test reads this line
+
+    for service in (oracle.SERVICE, sqlserver.SERVICE):
+        assert service.local is None and "container image" in service.local_unavailable_reason
+        assert service.username == "admin" and service.needs_password
+    assert sqlserver.SERVICE.docker_architectures == ("x86_64", "amd64")
+    assert oracle.SERVICE.database == "FREEPDB1" and oracle.SERVICE.container_port == 1521
+
+
+def test_oracle_and_sqlserver_follow_their_images():
+    from labrunner.services import oracle, sqlserver
+    from labrunner.services.base import Endpoint
+
+    endpoint = Endpoint("x", "127.0.0.1", 1, "x", "admin", "Pw1secret", "appdb")
+    assert oracle.docker_environment(endpoint) == {"ORACLE_PASSWORD": "Pw1secret", "APP_USER": "admin",
+                                                   "APP_USER_PASSWORD": "Pw1secret"}
+    env = sqlserver.docker_environment(endpoint)
+    assert env["ACCEPT_EULA"] == "Y" and env["MSSQL_SA_PASSWORD"] == "Pw1secret"   # not SA_PASSWORD
+    assert sqlserver.exports(endpoint)["SQLCMDSERVER"] == "127.0.0.1,1"
+    assert oracle.shell_args(endpoint) == ["-L", 'admin/"Pw1secret"@//127.0.0.1:1/appdb']
+
+
+def test_session_passwords_suit_every_engine():
+    """SQL Server wants three character classes; Oracle an unquoted identifier shape."""
+    from labrunner.runtimes.base import new_password
+
+    for _ in range(200):
+        password = new_password()
+        assert len(password) == 16 and password[0].isalpha() and password.isalnum()
+        assert any(c.isupper() for c in password) and any(c.islower() for c in password)
+        assert any(c.isdigit() for c in password)
+
+
+def test_sqlserver_refuses_arm64_with_a_clear_line(monkeypatch):
+    from labrunner.errors import RuntimeUnavailable
+    from labrunner.runtimes.docker import DockerRuntime
+    from labrunner.services import sqlserver
+
+    class FakeDockerClient:          # the daemon's answer is all that matters here
+        def info(self):
+            return {"Architecture": "aarch64"}
+
+    runtime = DockerRuntime.__new__(DockerRuntime)
+    runtime.client = FakeDockerClient()
+    with pytest.raises(RuntimeUnavailable) as info:
+        runtime.launch(sqlserver.SERVICE, lab_id="x", session_id="y", port=None)
+    assert "no container image for aarch64" in info.value.one_line() and "x86-64" in info.value.one_line()

@@ -25,7 +25,7 @@ class Command:
 
 
 def resolve(session, service_name: str, program: str, *, interactive: bool = False,
-            cwd: str | None = None) -> Command:
+            cwd: str | None = None, shell: bool = False) -> Command:
     service = services.get(service_name)
     if service_name not in session.services:
         raise UsageError(f"lab '{session.lab}' runs no service '{service_name}'",
@@ -38,19 +38,27 @@ def resolve(session, service_name: str, program: str, *, interactive: bool = Fal
     bin_dir = None
     if service.local and hasattr(service.local, "bin_dir") and not os.environ.get("LABRUNNER_NO_CLIENT_COPY"):
         bin_dir = service.local.bin_dir()      # LABRUNNER_NO_CLIENT_COPY=1: as on a machine without one
+    def extra(ep):
+        args = service.client_args(program, ep) if service.client_args else []
+        return args + (service.shell_args(ep) if shell and service.shell_args else [])
+
     if bin_dir and os.path.exists(os.path.join(bin_dir, program)):
-        return Command([os.path.join(bin_dir, program)], env, "labrunner's copy")
+        return Command([os.path.join(bin_dir, program)] + extra(endpoint), env, "labrunner's copy")
     if session.runtime == "docker":
-        return _in_container(session, service, endpoint, program, interactive, cwd or os.getcwd())
+        command, inside = _in_container(session, service, endpoint, program, interactive, cwd or os.getcwd())
+        command.argv += extra(inside)
+        return command
     found = shutil.which(program)
     if found:
-        return Command([found], env, "this machine")
+        return Command([found] + extra(endpoint), env, "this machine")
     raise RuntimeUnavailable(f"no {program} here to run against {service_name}",
                              'pip install "labrunner[local]" brings one, or use the Docker runtime')
 
 
-def _in_container(session, service, endpoint: Endpoint, program: str, interactive: bool, cwd: str) -> Command:
-    """docker exec in the service's container, as the calling user, in the mounted workspace."""
+def _in_container(session, service, endpoint: Endpoint, program: str, interactive: bool,
+                  cwd: str) -> tuple[Command, Endpoint]:
+    """docker exec in the service's container, as the calling user, in the mounted workspace;
+    also the endpoint as seen from inside the container."""
     state = session.services[service.name]
     inside = Endpoint(service.name, "127.0.0.1", service.container_port, endpoint.scheme,
                       endpoint.username, endpoint.password, endpoint.database)
@@ -67,5 +75,5 @@ def _in_container(session, service, endpoint: Endpoint, program: str, interactiv
         argv += ["-u", f"{os.getuid()}:{os.getgid()}"]
     for key, value in service.exports(inside).items():
         argv += ["-e", f"{key}={value}"]
-    argv += [state["container"], program]
-    return Command(argv, dict(os.environ), "the container")
+    argv += [state["container"], service.container_programs.get(program, program)]
+    return Command(argv, dict(os.environ), "the container"), inside

@@ -18,6 +18,7 @@ def gather() -> list[dict]:
         version = client.version().get("Version", "?")
         items.append({"item": "docker", "ok": True, "detail": f"{docker.describe(host)}, engine {version}"})
         docker_ok = True
+        arch = client.info().get("Architecture", "")
     except LabrunnerError as exc:
         items.append({"item": "docker", "ok": True, "optional": True,
                       "detail": f"not reachable ({exc.message}); labs use the local runtime"})
@@ -26,12 +27,16 @@ def gather() -> list[dict]:
         service = services.get(name)
         image = config.resolve_image(name, service.image)
         if docker_ok:
-            try:
-                client.images.get(image)
-                state = "present"
-            except Exception:
-                state = "not pulled yet (first run pulls it)"
-            items.append({"item": f"{name} image", "ok": True, "detail": f"{image}: {state}"})
+            if service.docker_architectures and arch not in service.docker_architectures:
+                items.append({"item": f"{name} image", "ok": True, "optional": True,
+                              "detail": f"none for {arch}: {service.aws_name} labs need an x86-64 machine"})
+            else:
+                try:
+                    client.images.get(image)
+                    state = "present"
+                except Exception:
+                    state = "not pulled yet (first run pulls it)"
+                items.append({"item": f"{name} image", "ok": True, "detail": f"{image}: {state}"})
         if service.local is None:
             items.append({"item": f"{name} local", "ok": True, "optional": True,
                           "detail": f"none: Docker only ({service.local_unavailable_reason})"})

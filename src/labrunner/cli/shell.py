@@ -23,7 +23,7 @@ def command(service, lab_id):
     definition = services.get(service)
     if definition.shell:
         try:
-            resolved = clients.resolve(session, service, definition.shell, interactive=True)
+            resolved = clients.resolve(session, service, definition.shell, interactive=True, shell=True)
         except LabrunnerError as exc:
             click.echo(f"{exc.message}; opening a Python prompt instead.", err=True)
         else:

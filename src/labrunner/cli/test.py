@@ -1,7 +1,7 @@
 import click
 
 from labrunner.cli import common
-from labrunner.errors import ExitCode, LabrunnerError
+from labrunner.errors import ExitCode, LabrunnerError, RuntimeUnavailable
 
 
 def runtimes_for(lab, requested: str) -> list[str]:
@@ -31,8 +31,11 @@ def runtimes_for(lab, requested: str) -> list[str]:
 @click.option("--all", "every_lab", is_flag=True, help="Test every lab.")
 @click.option("--runtime", type=click.Choice(["all", "auto", "docker", "local"]), default="all", show_default=True,
               help="all: every runtime here that can serve the lab.")
+@click.option("--skip-unavailable", is_flag=True,
+              help="Report a lab whose engine cannot be had here (an image that cannot be pulled, no local "
+                   "stand-in) as skipped instead of failed.")
 @common.json_option
-def command(lab_ids, every_lab, runtime, as_json):
+def command(lab_ids, every_lab, runtime, skip_unavailable, as_json):
     """Prove labs: each check fails before its solution and passes after it,
     and each listed mistake is caught. Runs on fresh services, not yours."""
     from labrunner import labtest
@@ -42,22 +45,32 @@ def command(lab_ids, every_lab, runtime, as_json):
         lab_ids = tuple(catalog.lab_dirs())
     if not lab_ids:
         raise LabrunnerError("which lab?", "name one or more labs, or --all")
+    from rich.markup import escape
+
     out = common.console()
     reports, ok = [], True
     for lab_id in lab_ids:
         lab = catalog.get(lab_id)
         chosen = runtimes_for(lab, runtime)
         if not chosen:
-            ok = False
-            reports.append({"lab": lab_id, "runtime": None, "ok": False,
-                            "findings": [{"detail": "no runtime here can serve this lab (see `labrunner doctor`)"}]})
+            why = "no runtime here can serve it (see `labrunner doctor`)"
+            ok = ok and skip_unavailable
+            reports.append({"lab": lab_id, "runtime": None, "ok": skip_unavailable, "skipped": why, "findings": []})
             if not as_json:
-                out.print(f"[red]✗[/] {lab_id}: no runtime here can serve it — see `labrunner doctor`")
+                out.print(f"{'[yellow]skipped[/]' if skip_unavailable else '[red]✗[/]'} {lab_id}: {why}")
             continue
         for rt in chosen:
-            with out.status(f"Testing {lab_id} on {rt} …") as status:
-                proof = labtest.prove(lab, rt, on_event=lambda kind, name: status.update(
-                    f"Testing {lab_id} on {rt}: {kind} {name}"))
+            try:
+                with out.status(f"Testing {lab_id} on {rt} …") as status:
+                    proof = labtest.prove(lab, rt, on_event=lambda kind, name: status.update(
+                        f"Testing {lab_id} on {rt}: {kind} {name}"))
+            except RuntimeUnavailable as exc:
+                if not skip_unavailable:
+                    raise
+                reports.append({"lab": lab_id, "runtime": rt, "ok": True, "skipped": exc.one_line(), "findings": []})
+                if not as_json:
+                    out.print(f"[yellow]skipped[/] {lab_id} on {rt}: {escape(exc.one_line())}")
+                continue
             ok = ok and proof.ok
             reports.append({"lab": lab_id, "runtime": rt, "ok": proof.ok,
                             "findings": [f.__dict__ for f in proof.findings]})

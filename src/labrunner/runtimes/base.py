@@ -46,10 +46,22 @@ def credentials(service: Service) -> dict:
     """The RDS-like part of a state record: master user, a fresh password, database."""
     if not service.username:
         return {"scheme": service.scheme}
-    import secrets
-
     return {"scheme": service.scheme, "username": service.username, "database": service.database,
-            "password": secrets.token_urlsafe(12) if service.needs_password else ""}
+            "password": new_password() if service.needs_password else ""}
+
+
+def new_password(length: int = 16) -> str:
+    """Letters and digits, starting with a letter, with upper, lower and a digit: every engine
+    takes it (SQL Server's complexity rule, Oracle's unquoted identifiers, URLs, shells)."""
+    import secrets
+    import string
+
+    while True:
+        password = secrets.choice(string.ascii_letters) + "".join(
+            secrets.choice(string.ascii_letters + string.digits) for _ in range(length - 1))
+        if any(c.isupper() for c in password) and any(c.islower() for c in password) and any(
+                c.isdigit() for c in password):
+            return password
 
 
 def wait_ready(runtime: Runtime, service: Service, state: dict, timeout: float | None = None) -> Endpoint:
@@ -60,9 +72,12 @@ def wait_ready(runtime: Runtime, service: Service, state: dict, timeout: float |
     while time.monotonic() < deadline:
         try:
             service.probe(endpoint)
-            return endpoint
         except Exception as exc:  # not ready yet: connection refused, 5xx, ...
             last_error = exc
+        else:
+            if service.initialize:
+                service.initialize(endpoint)     # idempotent: also after a restart
+            return endpoint
         if not runtime.alive(state):
             raise ServiceError(
                 f"the {service.name} engine stopped while starting",

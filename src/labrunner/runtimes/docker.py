@@ -95,6 +95,13 @@ class DockerRuntime:
         import docker.errors
 
         image = self.image_for(service)
+        if service.docker_architectures:
+            arch = self.client.info().get("Architecture", "")
+            if arch not in service.docker_architectures:
+                raise RuntimeUnavailable(
+                    f"{service.aws_name} has no container image for {arch} (only {', '.join(service.docker_architectures)})",
+                    "use an x86-64 machine (or a class machine) for this lab",
+                )
         self.ensure_image(image, service.name, progress)
         labels = {f"{LABEL}.lab": lab_id, f"{LABEL}.session": session_id, f"{LABEL}.service": service.name}
         creds = credentials(service)

@@ -58,9 +58,8 @@ class LocalRuntime:
         }
         prepare = getattr(recipe, "prepare", None)
         if prepare:
-            privileges = self._privileges(service, data_dir) or {}
-
             def run(argv, input=None):
+                privileges = self._privileges(service, data_dir) or {}   # also hands over new files
                 done = subprocess.run(argv, input=input, capture_output=True, text=True, cwd=data_dir, **privileges)
                 if done.returncode != 0:
                     raise ServiceError(f"could not prepare {service.name}: {Path(argv[0]).name} failed",

@@ -11,6 +11,10 @@ from labrunner.services.base import Endpoint, Service
 MODULES = {
     "dynamodb": "labrunner.services.dynamodb",
     "postgres": "labrunner.services.postgres",
+    "mysql": "labrunner.services.mysql",
+    "mariadb": "labrunner.services.mariadb",
+    "oracle": "labrunner.services.oracle",
+    "sqlserver": "labrunner.services.sqlserver",
 }
 
 

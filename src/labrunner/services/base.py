@@ -75,6 +75,11 @@ class Service:
     docker_environment: Callable[[Endpoint], dict[str, str]] | None = None   # env from credentials
     workspace_in_container: str = ""    # mount the learner's workspace here (for `labrunner tool`)
     clients: tuple[str, ...] = ()       # the engine's own client programs, `labrunner tool` runs them
+    client_args: Callable[[str, Endpoint], list[str]] | None = None   # e.g. ["-u", "admin"] for mysql
+    shell_args: Callable[[Endpoint], list[str]] | None = None         # what `labrunner shell` adds to log in
+    container_programs: dict[str, str] = field(default_factory=dict)  # program -> path inside the image
+    docker_architectures: tuple[str, ...] = ()   # when set, the only CPU architectures its image exists for
+    initialize: Callable[[Endpoint], None] | None = None   # once it answers: e.g. create the master user
     shell: str = ""                     # the client `labrunner shell` opens
     local: LocalRecipe | None = None
     local_unavailable_reason: str = ""  # when local is None: why, said plainly

@@ -1,0 +1,430 @@
+"""The bookshop labs of the MySQL family (rds-mysql-basics, rds-mariadb-basics): checks,
+reference solutions and typical mistakes, shared because the two engines speak the same SQL
+for everything these labs teach. Each lab's checks.py / solutions.py / mistakes.py export the
+names listed in CHECKS / SOLUTIONS / MISTAKES.
+
+Fixtures: db (the master user, autocommit), db_connect(user=, password=, database=,
+autocommit=), session, workspace, lab_dir.
+"""
+
+import csv
+import secrets
+import subprocess
+from datetime import datetime
+from decimal import Decimal
+
+from labrunner.checks import expect, fail
+
+REPORTING_PASSWORD = "read-only-please"
+WEEK = ("2024-06-01", "2024-06-08")
+CHECK_VIOLATIONS = {3819, 4025}           # MySQL "Check constraint ... is violated", MariaDB CONSTRAINT_FAILED
+DUMP_TOOLS = {"mysql": ("mysqldump", "mysql"), "mariadb": ("mariadb-dump", "mariadb")}
+
+CHECKS = ["shop_database_exists", "customers_table_is_right", "orders_table_is_right", "tables_use_innodb",
+          "orders_reference_customers", "orders_total_cannot_be_negative", "customers_loaded", "orders_loaded",
+          "orders_by_date_uses_an_index", "reporting_can_log_in", "reporting_can_read_shop",
+          "reporting_cannot_write", "slow_query_log_is_half_a_second", "shop_dump_in_workspace",
+          "shop_restored_intact"]
+SOLUTIONS = ["create_shop_database", "create_tables", "load_csv", "create_orders_date_index",
+             "create_reporting_user", "set_slow_query_log", "snapshot_and_restore"]
+MISTAKES = ["database_named_with_capitals", "tables_in_myisam", "orders_without_foreign_key", "customers_only",
+            "index_on_total", "reporting_with_all_privileges", "slow_log_without_threshold", "dump_without_restore"]
+
+
+# ---- helpers ---------------------------------------------------------------
+
+def _rows(db, sql, args=None):
+    with db.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchall()
+
+
+def _csv(lab_dir, name):
+    with open(lab_dir / "workspace" / name, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _columns(db, table):
+    rows = _rows(db, "SELECT COLUMN_NAME, DATA_TYPE, IS_NULLABLE, EXTRA FROM information_schema.COLUMNS "
+                     "WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = %s", (table,))
+    if not rows:
+        found = [r[0] for r in _rows(db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop'")]
+        fail(f"there is no table shop.{table} yet (tables in shop: {', '.join(found) or 'none'})")
+    return {name: (kind.lower(), nullable == "YES", extra.lower()) for name, kind, nullable, extra in rows}
+
+
+def _expect_column(columns, table, name, kinds, auto_increment=False):
+    expect(name in columns, f"shop.{table} has no column '{name}' (it has: {', '.join(sorted(columns))})")
+    kind, nullable, extra = columns[name]
+    expect(kind in kinds, f"shop.{table}.{name} is {kind.upper()}; expected {' or '.join(k.upper() for k in kinds)}")
+    expect(not nullable, f"shop.{table}.{name} allows NULL; expected NOT NULL")
+    if auto_increment:
+        expect("auto_increment" in extra, f"shop.{table}.{name} is not AUTO_INCREMENT")
+
+
+def _keys(db, table, constraint_type):
+    rows = _rows(db, "SELECT k.CONSTRAINT_NAME, k.COLUMN_NAME FROM information_schema.TABLE_CONSTRAINTS c "
+                     "JOIN information_schema.KEY_COLUMN_USAGE k ON k.CONSTRAINT_SCHEMA = c.CONSTRAINT_SCHEMA "
+                     "AND k.TABLE_NAME = c.TABLE_NAME AND k.CONSTRAINT_NAME = c.CONSTRAINT_NAME "
+                     "WHERE c.TABLE_SCHEMA = 'shop' AND c.TABLE_NAME = %s AND c.CONSTRAINT_TYPE = %s",
+                 (table, constraint_type))
+    keys: dict = {}
+    for name, column in rows:
+        keys.setdefault(name, []).append(column)
+    return list(keys.values())
+
+
+def _has_table(db, table):
+    return bool(_rows(db, "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = %s",
+                      (table,)))
+
+
+# ---- step 1: connect -----------------------------------------------------------
+
+def shop_database_exists(db):
+    names = [r[0] for r in _rows(db, "SHOW DATABASES")]
+    if "shop" in names:
+        return
+    close = [n for n in names if n.lower() == "shop"]
+    if close:
+        fail(f"found a database '{close[0]}' but not 'shop' — database names are case-sensitive on Linux "
+             "(and on RDS): create it as shop")
+    fail(f"there is no database 'shop' yet (databases: {', '.join(names)})")
+
+
+# ---- step 2: schema --------------------------------------------------------------
+
+def customers_table_is_right(db):
+    columns = _columns(db, "customers")
+    _expect_column(columns, "customers", "customer_id", {"int", "bigint"}, auto_increment=True)
+    for name in ("name", "email", "country"):
+        _expect_column(columns, "customers", name, {"varchar", "text"})
+    expect(["customer_id"] in _keys(db, "customers", "PRIMARY KEY"), "shop.customers has no PRIMARY KEY (customer_id)")
+    expect(["email"] in _keys(db, "customers", "UNIQUE"), "shop.customers.email is not UNIQUE: two customers "
+                                                          "could share an email")
+
+
+def orders_table_is_right(db):
+    columns = _columns(db, "orders")
+    _expect_column(columns, "orders", "order_id", {"int", "bigint"}, auto_increment=True)
+    _expect_column(columns, "orders", "customer_id", {"int", "bigint"})
+    _expect_column(columns, "orders", "ordered_at", {"datetime", "timestamp"})
+    _expect_column(columns, "orders", "total", {"decimal"})
+    expect(["order_id"] in _keys(db, "orders", "PRIMARY KEY"), "shop.orders has no PRIMARY KEY (order_id)")
+
+
+def tables_use_innodb(db):
+    engines = dict(_rows(db, "SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' "
+                             "AND TABLE_NAME IN ('customers', 'orders')"))
+    expect(engines, "there are no tables shop.customers and shop.orders yet")
+    for table, engine in sorted(engines.items()):
+        expect(engine == "InnoDB", f"shop.{table} uses the {engine} storage engine; expected InnoDB — {engine} "
+                                   "ignores foreign keys and transactions (ALTER TABLE ... ENGINE=InnoDB)")
+
+
+def orders_reference_customers(db):
+    _columns(db, "orders")
+    rows = _rows(db, "SELECT COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM "
+                     "information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders' "
+                     "AND REFERENCED_TABLE_NAME IS NOT NULL")
+    targets = {table: (column, ref) for column, table, ref in rows}
+    expect("customers" in targets, "shop.orders has no foreign key to shop.customers: an order could name a "
+                                   "customer who does not exist (FOREIGN KEY (customer_id) REFERENCES ...)")
+    expect(targets["customers"] == ("customer_id", "customer_id"),
+           f"shop.orders' foreign key to customers is {targets['customers'][0]} -> {targets['customers'][1]}; "
+           "expected customer_id -> customer_id")
+
+
+def orders_total_cannot_be_negative(db_connect):
+    """Tried for real in a transaction that is rolled back: any correct constraint passes."""
+    import pymysql
+
+    conn = db_connect(database="shop", autocommit=False)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO customers (customer_id, name, email, country) VALUES (2000000001, 'Check', %s, "
+                        "'Nowhere')", (f"check-{secrets.token_hex(4)}@example.com",))
+            cur.execute("INSERT INTO orders (order_id, customer_id, ordered_at, total) "
+                        "VALUES (2000000001, 2000000001, NOW(), -1.00)")
+    except pymysql.err.MySQLError as exc:
+        if exc.args and exc.args[0] in CHECK_VIOLATIONS:
+            return
+        fail(f"the test insert failed for another reason: {exc.args[-1]}")
+    finally:
+        conn.rollback()
+        conn.close()
+    fail("shop.orders accepted a negative total (-1.00): add CHECK (total >= 0)")
+
+
+# ---- step 3: load ------------------------------------------------------------------
+
+def customers_loaded(db, lab_dir):
+    expected = {int(r["customer_id"]): r for r in _csv(lab_dir, "customers.csv")}
+    _columns(db, "customers")
+    stored = {row[0]: row for row in _rows(db, "SELECT customer_id, name, email, country FROM shop.customers")}
+    missing = sorted(set(expected) - set(stored))
+    expect(not missing, f"shop.customers has {len(stored)} rows; expected the {len(expected)} of customers.csv "
+                        f"(missing e.g. customer {missing[0] if missing else ''})")
+    for cid, row in expected.items():
+        for index, name in ((1, "name"), (2, "email"), (3, "country")):
+            got = stored[cid][index]
+            expect(got == row[name], f"customer {cid}'s {name} is {got!r}; customers.csv says {row[name]!r}")
+
+
+def orders_loaded(db, lab_dir):
+    rows = _csv(lab_dir, "orders.csv")
+    _columns(db, "orders")
+    count, total = _rows(db, "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM shop.orders WHERE order_id <= %s",
+                         (max(int(r["order_id"]) for r in rows),))[0]
+    expect(count == len(rows), f"shop.orders has {count} of the {len(rows)} orders in orders.csv")
+    want = sum(Decimal(r["total"]) for r in rows)
+    expect(Decimal(total) == want, f"the totals of the orders add up to {total}; orders.csv adds up to {want}")
+    first = min(datetime.strptime(r["ordered_at"], "%Y-%m-%dT%H:%M:%SZ") for r in rows)
+    stored_first = _rows(db, "SELECT MIN(ordered_at) FROM shop.orders WHERE order_id <= %s", (len(rows) * 2,))[0][0]
+    expect(stored_first == first, f"the earliest ordered_at is {stored_first}; orders.csv says {first} — were the "
+                                  "dates converted (STR_TO_DATE(@ordered_at, '%Y-%m-%dT%H:%i:%sZ'))?")
+
+
+# ---- step 4: index ---------------------------------------------------------------------
+
+def orders_by_date_uses_an_index(db):
+    _columns(db, "orders")
+    _rows(db, "ANALYZE TABLE shop.orders")
+    with db.cursor() as cur:
+        cur.execute(f"EXPLAIN SELECT * FROM shop.orders WHERE ordered_at >= '{WEEK[0]}' AND ordered_at < '{WEEK[1]}'")
+        names = [d[0].lower() for d in cur.description]
+        plan = [dict(zip(names, row)) for row in cur.fetchall()]
+    used = [p for p in plan if p.get("key") and p.get("type") in ("range", "ref", "index_merge")]
+    if used:
+        return f"the plan uses index {used[0]['key']} ({used[0]['type']})"
+    indexed = sorted({r[0] for r in _rows(db, "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE "
+                                              "TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders' AND SEQ_IN_INDEX = 1 "
+                                              "AND INDEX_NAME <> 'PRIMARY'")} - {"customer_id"})
+    if indexed:
+        fail(f"shop.orders has an index on {', '.join(indexed)}, but not on ordered_at: the plan is still "
+             f"type {plan[0].get('type')} (a full scan)")
+    fail(f"EXPLAIN of the week's orders is still type {plan[0].get('type')} (a full table scan): "
+         "create an index on shop.orders (ordered_at)")
+
+
+# ---- step 5: users ----------------------------------------------------------------------
+
+def _as_reporting(db_connect, autocommit=True):
+    import pymysql
+
+    try:
+        return db_connect(user="reporting", password=REPORTING_PASSWORD, database="", autocommit=autocommit)
+    except pymysql.err.MySQLError as exc:
+        fail(f"could not log in as reporting with password '{REPORTING_PASSWORD}': {exc.args[-1]}")
+
+
+def reporting_can_log_in(db_connect):
+    _as_reporting(db_connect).close()
+
+
+def reporting_can_read_shop(db, db_connect):
+    import pymysql
+
+    tables = [r[0] for r in _rows(db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' "
+                                      "ORDER BY TABLE_NAME")]
+    expect(tables, "database shop has no tables to read")
+    conn = _as_reporting(db_connect)
+    try:
+        for table in tables:
+            try:
+                _rows(conn, f"SELECT COUNT(*) FROM shop.`{table}`")
+            except pymysql.err.MySQLError as exc:
+                fail(f"reporting cannot read shop.{table}: {exc.args[-1]} (GRANT SELECT ON shop.* TO 'reporting'@'%')")
+    finally:
+        conn.close()
+
+
+def reporting_cannot_write(db, db_connect):
+    import pymysql
+
+    global_privileges = [r[0] for r in _rows(db, "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES "
+                                                 "WHERE GRANTEE = \"'reporting'@'%'\" AND PRIVILEGE_TYPE <> 'USAGE'")]
+    expect(not global_privileges, f"reporting has privileges on every database ({', '.join(global_privileges)}): "
+                                  "least privilege means SELECT on shop.* only")
+    attempts = [("INSERT into shop.customers", "INSERT INTO shop.customers (customer_id, name, email, country) "
+                                                "VALUES (2000000002, 'x', 'x-check@example.com', 'x')"),
+                ("UPDATE shop.orders", "UPDATE shop.orders SET total = total WHERE order_id = 1"),
+                ("DELETE from shop.orders", "DELETE FROM shop.orders WHERE order_id = -1"),
+                ("CREATE a table in shop", "CREATE TABLE shop.check_reporting_write (x INT)")]
+    conn = _as_reporting(db_connect, autocommit=False)
+    try:
+        for what, sql in attempts:
+            try:
+                _rows(conn, sql)
+            except pymysql.err.MySQLError:
+                conn.rollback()
+                continue
+            conn.rollback()
+            _rows(db, "DROP TABLE IF EXISTS shop.check_reporting_write")
+            fail(f"reporting could {what}: a reporting user must only read (GRANT SELECT ON shop.* only)")
+    finally:
+        conn.close()
+
+
+# ---- step 6: parameter -------------------------------------------------------------------
+
+def slow_query_log_is_half_a_second(db):
+    enabled, seconds = _rows(db, "SELECT @@GLOBAL.slow_query_log, @@GLOBAL.long_query_time")[0]
+    expect(int(enabled) == 1, "slow_query_log is OFF; expected ON (SET GLOBAL slow_query_log = ON)")
+    expect(float(seconds) == 0.5, f"long_query_time is {float(seconds):g} seconds; expected 0.5 "
+                                  "(SET GLOBAL long_query_time = 0.5)")
+
+
+# ---- step 7: snapshot ----------------------------------------------------------------------
+
+def _find_dump(workspace):
+    for path in sorted(workspace.path.rglob("*")):
+        if not path.is_file() or ".labrunner-backup" in path.parts or path.stat().st_size > 50_000_000:
+            continue
+        head = path.read_bytes()
+        if (b"-- MySQL dump" in head[:400] or b"-- MariaDB dump" in head[:400]) and b"CREATE TABLE `orders`" in head:
+            return path
+    return None
+
+
+def shop_dump_in_workspace(workspace, session):
+    dump_tool = DUMP_TOOLS[next(iter(session.services))][0]
+    found = _find_dump(workspace)
+    expect(found, f"no dump of database shop in your workspace ({workspace.path}) yet: there, run "
+                  f"labrunner tool {next(iter(session.services))} {dump_tool} --single-transaction "
+                  "--databases shop > shop.sql")
+    return f"found {found.name}"
+
+
+def shop_restored_intact(db, lab_dir, workspace):
+    for table in ("customers", "orders"):
+        expect(_has_table(db, table), f"shop.{table} is missing: restore it from your dump (see the step)")
+    dump = _find_dump(workspace)
+    expect(dump, "there is no dump of database shop in your workspace to restore from yet")
+    created = _rows(db, "SELECT UNIX_TIMESTAMP(CREATE_TIME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+                        "'shop' AND TABLE_NAME = 'orders'")[0][0]
+    expect(created is None or float(created) >= int(dump.stat().st_mtime) - 1,
+           f"shop.orders is older than {dump.name}: drop database shop and restore it from the dump, as "
+           "restoring a snapshot would")
+    customers_loaded(db, lab_dir)
+    orders_loaded(db, lab_dir)
+    orders_reference_customers(db)
+
+
+# ---- reference solutions ---------------------------------------------------------------------
+
+CUSTOMERS = """CREATE TABLE shop.customers (
+    customer_id INT AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(100) NOT NULL,
+    email VARCHAR(255) NOT NULL UNIQUE,
+    country VARCHAR(60) NOT NULL) ENGINE=InnoDB"""
+ORDERS = """CREATE TABLE shop.orders (
+    order_id INT AUTO_INCREMENT PRIMARY KEY,
+    customer_id INT NOT NULL,
+    ordered_at DATETIME NOT NULL,
+    total DECIMAL(10, 2) NOT NULL,
+    CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES shop.customers (customer_id),
+    CONSTRAINT orders_total_check CHECK (total >= 0)) ENGINE=InnoDB"""
+
+
+def create_shop_database(db):
+    _rows(db, "CREATE DATABASE shop")
+
+
+def create_tables(db):
+    _rows(db, CUSTOMERS)
+    _rows(db, ORDERS)
+
+
+def _load(db, lab_dir, table):
+    rows = _csv(lab_dir, f"{table}.csv")
+    if table == "orders":
+        values = [(r["order_id"], r["customer_id"], datetime.strptime(r["ordered_at"], "%Y-%m-%dT%H:%M:%SZ"),
+                   r["total"]) for r in rows]
+        sql = "INSERT INTO shop.orders (order_id, customer_id, ordered_at, total) VALUES (%s, %s, %s, %s)"
+    else:
+        values = [(r["customer_id"], r["name"], r["email"], r["country"]) for r in rows]
+        sql = "INSERT INTO shop.customers (customer_id, name, email, country) VALUES (%s, %s, %s, %s)"
+    with db.cursor() as cur:
+        cur.executemany(sql, values)
+
+
+def load_csv(db, lab_dir):
+    _load(db, lab_dir, "customers")          # first: orders refer to customers
+    _load(db, lab_dir, "orders")
+
+
+def create_orders_date_index(db):
+    _rows(db, "CREATE INDEX orders_ordered_at_idx ON shop.orders (ordered_at)")
+    _rows(db, "ANALYZE TABLE shop.orders")
+
+
+def create_reporting_user(db):
+    _rows(db, "CREATE USER 'reporting'@'%%' IDENTIFIED BY %s", (REPORTING_PASSWORD,))
+    _rows(db, "GRANT SELECT ON shop.* TO 'reporting'@'%'")
+
+
+def set_slow_query_log(db):
+    _rows(db, "SET GLOBAL slow_query_log = ON")
+    _rows(db, "SET GLOBAL long_query_time = 0.5")
+
+
+def run_tool(session, workspace, program, *args, stdin=None, stdout=None):
+    """What `labrunner tool SERVICE PROGRAM ARGS` does, from the workspace folder."""
+    from labrunner import clients
+
+    command = clients.resolve(session, next(iter(session.services)), program, cwd=str(workspace.path))
+    subprocess.run(command.argv + list(args), env=command.env, cwd=workspace.path, check=True, stdin=stdin,
+                   stdout=stdout, stderr=subprocess.PIPE, timeout=120)
+
+
+def _dump(session, workspace):
+    dump_tool = DUMP_TOOLS[next(iter(session.services))][0]
+    with open(workspace.path / "shop.sql", "wb") as out:
+        run_tool(session, workspace, dump_tool, "--single-transaction", "--databases", "shop", stdout=out)
+
+
+def snapshot_and_restore(db, session, workspace):
+    _dump(session, workspace)
+    _rows(db, "DROP DATABASE shop")
+    with open(workspace.path / "shop.sql", "rb") as dump:
+        run_tool(session, workspace, DUMP_TOOLS[next(iter(session.services))][1], stdin=dump)
+
+
+# ---- typical mistakes ----------------------------------------------------------------------------
+
+def database_named_with_capitals(db):
+    _rows(db, "CREATE DATABASE Shop")
+
+
+def tables_in_myisam(db):
+    _rows(db, CUSTOMERS.replace("ENGINE=InnoDB", "ENGINE=MyISAM"))
+    _rows(db, ORDERS.replace("ENGINE=InnoDB", "ENGINE=MyISAM"))
+
+
+def orders_without_foreign_key(db):
+    _rows(db, CUSTOMERS)
+    _rows(db, ORDERS.replace(
+        "    CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES shop.customers (customer_id),\n", ""))
+
+
+def customers_only(db, lab_dir):
+    _load(db, lab_dir, "customers")
+
+
+def index_on_total(db):
+    _rows(db, "CREATE INDEX orders_total_idx ON shop.orders (total)")
+
+
+def reporting_with_all_privileges(db):
+    _rows(db, "CREATE USER 'reporting'@'%%' IDENTIFIED BY %s", (REPORTING_PASSWORD,))
+    _rows(db, "GRANT ALL PRIVILEGES ON shop.* TO 'reporting'@'%'")
+
+
+def slow_log_without_threshold(db):
+    _rows(db, "SET GLOBAL slow_query_log = ON")
+
+
+def dump_without_restore(db, session, workspace):
+    _dump(session, workspace)
+    _rows(db, "DROP DATABASE shop")

@@ -1,0 +1,36 @@
+"""Code that several labs share (e.g. the MySQL and MariaDB labs' checks) lives in
+labs/_shared/<name>.py, beside the labs, not in labrunner: it is lab content.
+
+    # labs/rds-mysql-basics/checks.py
+    from labrunner.labs.shared import export
+    export("mysql_bookshop", "CHECKS", globals(), __file__)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from labrunner.errors import LabError
+
+
+def load(name: str, near: str):
+    """Import labs/_shared/<name>.py from the labs folder that holds the file `near`."""
+    path = Path(near).resolve().parent.parent / "_shared" / f"{name}.py"
+    if not path.is_file():
+        raise LabError(f"{near}: shared lab code '{name}' not found at labs/_shared/{name}.py")
+    module_name = f"labrunner_shared_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def export(name: str, kind: str, namespace: dict, near: str) -> None:
+    """Put the functions a shared module lists under `kind` (CHECKS, SOLUTIONS, MISTAKES) into a
+    lab's module, so lab.yaml names them as if they were written there."""
+    module = load(name, near)
+    for function in getattr(module, kind):
+        namespace[function] = getattr(module, function)
