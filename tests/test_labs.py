@@ -67,3 +67,23 @@ def test_a_lab_whose_check_passes_too_early_fails_its_test(cli, lab_copy):
     assert result.code == 6
     bad = [f for r in result.json()["results"] for f in r["findings"] if not f["ok"]]
     assert any("passed before the solution" in f["detail"] for f in bad)
+
+
+def test_a_lab_whose_image_cannot_be_had_names_it(cli, docker_runtime, monkeypatch):
+    """Oracle and SQL Server cannot be pulled where our CI runs: `labrunner test` names the image,
+    and --skip-unavailable reports a skip rather than a pass or a failure."""
+    monkeypatch.setenv("LABRUNNER_IMAGE_ORACLE", "labrunner-local/oracle-not-here:0")
+    result = cli("test", "rds-oracle-basics")
+    assert result.code == 5
+    assert "could not pull labrunner-local/oracle-not-here:0" in result.err
+    assert "LABRUNNER_IMAGE_ORACLE" in result.err and "--runtime local" not in result.err
+    skipped = cli("test", "rds-oracle-basics", "--skip-unavailable", "--json")
+    assert skipped.code == 0
+    report = skipped.json()["results"][0]
+    assert report["skipped"] and report["findings"] == []
+
+
+def test_docker_only_labs_have_no_local_runtime(cli):
+    result = cli("test", "rds-sqlserver-basics", "--runtime", "local")
+    assert result.code == 5
+    assert "has no local stand-in" in result.err and "--runtime docker" in result.err

@@ -28,3 +28,27 @@ def read_export(path):
                 continue                  # a header line
             found.append((int(cells[0]), int(cells[1]), Decimal(cells[2])))
     return found
+
+
+def expect_customers(stored: dict, lab_dir, table: str, hint: str = "") -> None:
+    """stored: customer_id -> (name, email, country), as read from the engine's `table`."""
+    from labrunner.checks import expect
+
+    expected = {int(r["customer_id"]): r for r in rows(lab_dir, "customers.csv")}
+    missing = sorted(set(expected) - set(stored))
+    expect(not missing, f"{table} has {len(stored)} rows; expected the {len(expected)} of customers.csv "
+                        f"(missing e.g. customer {missing[0] if missing else ''}){hint}")
+    for cid, row in expected.items():
+        for index, name in enumerate(("name", "email", "country")):
+            got = stored[cid][index]
+            expect(got == row[name], f"customer {cid}'s {name} is {got!r}; customers.csv says {row[name]!r}")
+
+
+def expect_orders(count: int, total, lab_dir, table: str, hint: str = "") -> None:
+    """count and sum(total) of the engine's orders whose ids are those of orders.csv."""
+    from labrunner.checks import expect
+
+    want_count, want_total = totals(lab_dir)
+    expect(count == want_count, f"{table} has {count} of the {want_count} orders in orders.csv{hint}")
+    expect(Decimal(str(total)) == want_total,
+           f"the totals of the orders add up to {total}; orders.csv adds up to {want_total}")

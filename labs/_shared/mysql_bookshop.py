@@ -7,13 +7,14 @@ Fixtures: db (the master user, autocommit), db_connect(user=, password=, databas
 autocommit=), session, workspace, lab_dir.
 """
 
-import csv
 import secrets
 import subprocess
 from datetime import datetime
-from decimal import Decimal
 
 from labrunner.checks import expect, fail
+from labrunner.labs.shared import load
+
+data = load("bookshop_data", __file__)
 
 REPORTING_PASSWORD = "read-only-please"
 WEEK = ("2024-06-01", "2024-06-08")
@@ -37,11 +38,6 @@ def _rows(db, sql, args=None):
     with db.cursor() as cur:
         cur.execute(sql, args)
         return cur.fetchall()
-
-
-def _csv(lab_dir, name):
-    with open(lab_dir / "workspace" / name, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 def _columns(db, table):
@@ -159,26 +155,17 @@ def orders_total_cannot_be_negative(db_connect):
 # ---- step 3: load ------------------------------------------------------------------
 
 def customers_loaded(db, lab_dir):
-    expected = {int(r["customer_id"]): r for r in _csv(lab_dir, "customers.csv")}
     _columns(db, "customers")
-    stored = {row[0]: row for row in _rows(db, "SELECT customer_id, name, email, country FROM shop.customers")}
-    missing = sorted(set(expected) - set(stored))
-    expect(not missing, f"shop.customers has {len(stored)} rows; expected the {len(expected)} of customers.csv "
-                        f"(missing e.g. customer {missing[0] if missing else ''})")
-    for cid, row in expected.items():
-        for index, name in ((1, "name"), (2, "email"), (3, "country")):
-            got = stored[cid][index]
-            expect(got == row[name], f"customer {cid}'s {name} is {got!r}; customers.csv says {row[name]!r}")
+    stored = {row[0]: row[1:] for row in _rows(db, "SELECT customer_id, name, email, country FROM shop.customers")}
+    data.expect_customers(stored, lab_dir, "shop.customers")
 
 
 def orders_loaded(db, lab_dir):
-    rows = _csv(lab_dir, "orders.csv")
+    rows = data.rows(lab_dir, "orders.csv")
     _columns(db, "orders")
     count, total = _rows(db, "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM shop.orders WHERE order_id <= %s",
                          (max(int(r["order_id"]) for r in rows),))[0]
-    expect(count == len(rows), f"shop.orders has {count} of the {len(rows)} orders in orders.csv")
-    want = sum(Decimal(r["total"]) for r in rows)
-    expect(Decimal(total) == want, f"the totals of the orders add up to {total}; orders.csv adds up to {want}")
+    data.expect_orders(count, total, lab_dir, "shop.orders")
     first = min(datetime.strptime(r["ordered_at"], "%Y-%m-%dT%H:%M:%SZ") for r in rows)
     stored_first = _rows(db, "SELECT MIN(ordered_at) FROM shop.orders WHERE order_id <= %s", (len(rows) * 2,))[0][0]
     expect(stored_first == first, f"the earliest ordered_at is {stored_first}; orders.csv says {first} — were the "
@@ -337,7 +324,7 @@ def create_tables(db):
 
 
 def _load(db, lab_dir, table):
-    rows = _csv(lab_dir, f"{table}.csv")
+    rows = data.rows(lab_dir, f"{table}.csv")
     if table == "orders":
         values = [(r["order_id"], r["customer_id"], datetime.strptime(r["ordered_at"], "%Y-%m-%dT%H:%M:%SZ"),
                    r["total"]) for r in rows]

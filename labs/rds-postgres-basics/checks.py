@@ -5,11 +5,12 @@ Fixtures: postgres (the master user, autocommit), postgres_connect(user=, passwo
 autocommit=), answer, workspace, lab_dir.
 """
 
-import csv
 import secrets
-from decimal import Decimal
 
 from labrunner.checks import expect, fail
+from labrunner.labs.shared import load
+
+data = load("bookshop_data", __file__)
 
 REPORTING_PASSWORD = "read-only-please"
 INTEGER = {"integer", "bigint"}
@@ -17,11 +18,6 @@ TEXT = {"text", "character varying"}
 
 
 # ---- helpers -------------------------------------------------------------
-
-def _csv(lab_dir, name):
-    with open(lab_dir / "workspace" / name, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
 
 def _columns(postgres, table):
     rows = postgres.execute(
@@ -134,28 +130,17 @@ def orders_total_cannot_be_negative(postgres_connect):
 # ---- step 3: load ---------------------------------------------------------------
 
 def customers_loaded(postgres, lab_dir):
-    expected = {int(r["customer_id"]): r for r in _csv(lab_dir, "customers.csv")}
     _columns(postgres, "customers")
-    stored = {row[0]: row for row in postgres.execute(
-        "SELECT customer_id, name, email, country FROM shop.customers")}
-    missing = sorted(set(expected) - set(stored))
-    expect(not missing, f"shop.customers has {len(stored)} rows; expected the {len(expected)} of customers.csv "
-                        f"(missing e.g. customer {missing[0] if missing else ''})")
-    for cid, row in expected.items():
-        got = stored[cid]
-        for index, name in ((1, "name"), (2, "email"), (3, "country")):
-            expect(got[index] == row[name], f"customer {cid}'s {name} is {got[index]!r}; customers.csv says {row[name]!r}")
+    stored = {row[0]: row[1:] for row in postgres.execute("SELECT customer_id, name, email, country FROM shop.customers")}
+    data.expect_customers(stored, lab_dir, "shop.customers")
 
 
 def orders_loaded(postgres, lab_dir):
-    rows = _csv(lab_dir, "orders.csv")
+    ids = [int(r["order_id"]) for r in data.rows(lab_dir, "orders.csv")]
     _columns(postgres, "orders")
-    ids = [int(r["order_id"]) for r in rows]
     count, total = postgres.execute(
         "SELECT count(*), coalesce(sum(total), 0) FROM shop.orders WHERE order_id = ANY (%s)", (ids,)).fetchone()
-    expect(count == len(rows), f"shop.orders has {count} of the {len(rows)} orders in orders.csv")
-    want = sum(Decimal(r["total"]) for r in rows)
-    expect(total == want, f"the totals of the orders add up to {total}; orders.csv adds up to {want}")
+    data.expect_orders(count, total, lab_dir, "shop.orders")
 
 
 # ---- step 4: index -------------------------------------------------------------

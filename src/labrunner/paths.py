@@ -11,30 +11,26 @@ def _home() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def state_dir() -> Path:
-    """Sessions, pid files, engine data and logs."""
+def _user_dir(kind: str, platform_dir: str) -> Path:
     home = _home()
     if home:
-        path = home / "state"
+        path = home / kind
     else:
         import platformdirs
 
-        path = Path(platformdirs.user_state_dir("labrunner"))
+        path = Path(getattr(platformdirs, platform_dir)("labrunner"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def state_dir() -> Path:
+    """Sessions, pid files, engine data and logs."""
+    return _user_dir("state", "user_state_dir")
 
 
 def data_dir() -> Path:
     """The progress database."""
-    home = _home()
-    if home:
-        path = home / "data"
-    else:
-        import platformdirs
-
-        path = Path(platformdirs.user_data_dir("labrunner"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _user_dir("data", "user_data_dir")
 
 
 def config_file() -> Path:

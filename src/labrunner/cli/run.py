@@ -1,7 +1,7 @@
 import click
 
 from labrunner.cli import common
-from labrunner.errors import UsageError
+from labrunner.errors import LabrunnerError, UsageError
 
 
 def parse_ports(values, lab) -> dict[str, int]:
@@ -107,43 +107,57 @@ MENU = "[c]heck  [h]int  [s]olve  [n]ext  [p]revious  [r]eprint  [q]uit (service
 
 
 def loop(lab, session, step):
-    from labrunner import progress
-
     out = common.console()
     hints_shown = 0
     while True:
-        out.print(f"[dim]{MENU}[/]")
+        out.print(MENU, style="dim", markup=False)
         try:
             choice = click.prompt("labrunner", default="c", show_default=False).strip().lower()[:1]
         except (click.exceptions.Abort, EOFError):
             choice = "q"
-        index = lab.step_index(step.id)
+        try:
+            step, hints_shown, done = _act(lab, session, step, hints_shown, choice)
+        except LabrunnerError as exc:            # e.g. the engine stopped: say so, keep the loop
+            out.print(f"labrunner: {exc.one_line()}", style="red", markup=False)
+            continue
+        if done:
+            return 0
+
+
+def _act(lab, session, step, hints_shown, choice):
+    """One menu choice; returns (step, hints shown, whether the loop ends)."""
+    from labrunner import progress
+
+    out = common.console()
+    index = lab.step_index(step.id)
+    if choice in ("c", "s"):
         if choice == "c":
             results = common.check_step(lab, session, step)
             common.render_results(step, results)
-            if all(r.passed for r in results):
-                if index + 1 == len(lab.steps):
-                    common.render_markdown(common.fill(lab.read(lab.outro), lab, session))
-                    return 0
-                step, hints_shown = lab.steps[index + 1], 0
-                common.render_step(lab, step, session)
-        elif choice == "h":
-            from labrunner.cli.hint import show_hint
-
-            hints_shown = show_hint(lab, step, hints_shown, session)
-        elif choice == "s":
+        else:
             from labrunner.cli.solve import solve_step
 
-            solve_step(lab, session, step)
-        elif choice in "np" and choice:
-            target = index + (1 if choice == "n" else -1)
-            if 0 <= target < len(lab.steps):
-                step, hints_shown = lab.steps[target], 0
-                progress.set_position(lab.id, step.id)
-                common.render_step(lab, step, session)
-        elif choice == "r":
+            results = solve_step(lab, session, step)
+        if all(r.passed for r in results):
+            if index + 1 == len(lab.steps):
+                common.render_markdown(common.fill(lab.read(lab.outro), lab, session))
+                return step, hints_shown, True
+            step, hints_shown = lab.steps[index + 1], 0
             common.render_step(lab, step, session)
-        elif choice == "q":
-            out.print(f"Services keep running; `labrunner run {lab.id}` picks up here, "
-                      f"`labrunner down {lab.id}` stops them.")
-            return 0
+    elif choice == "h":
+        from labrunner.cli.hint import show_hint
+
+        hints_shown = show_hint(lab, step, hints_shown, session)
+    elif choice in ("n", "p"):
+        target = index + (1 if choice == "n" else -1)
+        if 0 <= target < len(lab.steps):
+            step, hints_shown = lab.steps[target], 0
+            progress.set_position(lab.id, step.id)
+            common.render_step(lab, step, session)
+    elif choice == "r":
+        common.render_step(lab, step, session)
+    elif choice == "q":
+        out.print(f"Services keep running; `labrunner run {lab.id}` picks up here, "
+                  f"`labrunner down {lab.id}` stops them.")
+        return step, hints_shown, True
+    return step, hints_shown, False

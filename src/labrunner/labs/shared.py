@@ -16,8 +16,10 @@ from labrunner.errors import LabError
 
 
 def load(name: str, near: str):
-    """Import labs/_shared/<name>.py from the labs folder that holds the file `near`."""
-    path = Path(near).resolve().parent.parent / "_shared" / f"{name}.py"
+    """Import labs/_shared/<name>.py from the labs folder that holds the file `near` (a lab's
+    file, or another file in _shared)."""
+    here = Path(near).resolve().parent
+    path = (here if here.name == "_shared" else here.parent / "_shared") / f"{name}.py"
     if not path.is_file():
         raise LabError(f"{near}: shared lab code '{name}' not found at labs/_shared/{name}.py")
     module_name = f"labrunner_shared_{name}"

@@ -51,6 +51,13 @@ def available() -> bool:
         return False
 
 
+def _host_port(container, container_port: int) -> int | None:
+    """The port on 127.0.0.1 that Docker published for the container's port."""
+    container.reload()
+    bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{container_port}/tcp") or []
+    return next((int(b["HostPort"]) for b in bindings if b.get("HostIp") in (LOOPBACK, "")), None)
+
+
 class DockerRuntime:
     name = "docker"
 
@@ -63,7 +70,7 @@ class DockerRuntime:
     def image_for(self, service: Service) -> str:
         return config.resolve_image(service.name, service.image)
 
-    def ensure_image(self, image: str, service_name: str, progress=None) -> None:
+    def ensure_image(self, image: str, service_name: str, progress=None, has_local: bool = True) -> None:
         import docker.errors
 
         try:
@@ -82,8 +89,8 @@ class DockerRuntime:
             raise RuntimeUnavailable(
                 f"could not pull {image}: {exc.explanation or exc}",
                 "check the network, or point labrunner at an image you have: "
-                f"LABRUNNER_IMAGE_{service_name.upper()}=IMAGE or LABRUNNER_REGISTRY_MIRROR=HOST (see README), "
-                "or use --runtime local",
+                f"LABRUNNER_IMAGE_{service_name.upper()}=IMAGE or LABRUNNER_REGISTRY_MIRROR=HOST (see README)"
+                + (", or use --runtime local" if has_local else ""),
             ) from None
         try:
             self.client.images.get(image)
@@ -102,7 +109,7 @@ class DockerRuntime:
                     f"{service.aws_name} has no container image for {arch} (only {', '.join(service.docker_architectures)})",
                     "use an x86-64 machine (or a class machine) for this lab",
                 )
-        self.ensure_image(image, service.name, progress)
+        self.ensure_image(image, service.name, progress, has_local=service.local is not None)
         labels = {f"{LABEL}.lab": lab_id, f"{LABEL}.session": session_id, f"{LABEL}.service": service.name}
         creds = credentials(service)
         environment = dict(service.environment)
@@ -135,9 +142,7 @@ class DockerRuntime:
                     f"choose another with --port {service.name}=PORT, or leave --port out for a free one",
                 ) from None
             raise ServiceError(f"Docker could not start {image}: {text}") from None
-        container.reload()
-        bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{service.container_port}/tcp") or []
-        host_port = next((int(b["HostPort"]) for b in bindings if b.get("HostIp") in (LOOPBACK, "")), None)
+        host_port = _host_port(container, service.container_port)
         if host_port is None:
             container.remove(force=True)
             raise ServiceError(f"Docker did not publish {service.name}'s port on {LOOPBACK}")
@@ -194,10 +199,10 @@ class DockerRuntime:
             if container.status == "paused":
                 container.unpause()
             container.restart(timeout=10)
-            container.reload()
-            bindings = container.attrs["NetworkSettings"]["Ports"].get(next(iter(container.attrs["NetworkSettings"]["Ports"]))) or []
-            if bindings:
-                state["port"] = int(bindings[0]["HostPort"])
+            from labrunner import services
+
+            # A port Docker chose itself can change when the container starts again.
+            state["port"] = _host_port(container, services.get(state["service"]).container_port) or state["port"]
         return state
 
     def labelled(self, session_id: str | None = None) -> list:

@@ -174,3 +174,34 @@ class PrivateServer:
                 "--skip-name-resolve", "--local-infile=1",
                 f"--init-file={os.path.join(data_dir, 'init.sql')}", "--innodb-buffer-pool-size=32M",
                 "--skip-log-bin"]
+
+
+def make_service(*, name: str, aws_name: str, image: str, docker_standin: str, env_prefix: str,
+                 clients: tuple[str, ...], want_mysql: bool):
+    """The Service record of a MySQL-family stand-in: they differ only in these few things."""
+    from labrunner.services.base import Service
+
+    return Service(
+        name=name,
+        aws_name=aws_name,
+        image=image,
+        docker_standin=docker_standin,
+        container_port=3306,
+        command=DOCKER_COMMAND,
+        probe=probe,
+        reset=reset,
+        exports=exports,
+        fixtures={name: connection, "db": connection, "db_connect": connector},
+        scheme="mysql",
+        username=MASTER_USER,
+        database=DATABASE,
+        needs_password=True,
+        docker_environment=docker_environment(env_prefix),
+        workspace_in_container="/workspace",
+        clients=clients,
+        client_args=client_args,
+        shell=clients[0],
+        initialize=initialize,
+        local=PrivateServer(want_mysql=want_mysql),
+        start_timeout=120.0,
+    )

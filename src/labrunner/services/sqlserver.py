@@ -81,7 +81,8 @@ def exports(endpoint: Endpoint) -> dict[str, str]:
 
 
 def docker_environment(endpoint: Endpoint) -> dict[str, str]:
-    return {"ACCEPT_EULA": "Y", "MSSQL_SA_PASSWORD": endpoint.password, "MSSQL_PID": "Developer"}
+    # No MSSQL_PID: the image's default is the free Developer edition (2025 renamed its PID values).
+    return {"ACCEPT_EULA": "Y", "MSSQL_SA_PASSWORD": endpoint.password}
 
 
 SERVICE = Service(
