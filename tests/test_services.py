@@ -125,3 +125,14 @@ def test_sqlserver_refuses_arm64_with_a_clear_line(monkeypatch):
     with pytest.raises(RuntimeUnavailable) as info:
         runtime.launch(sqlserver.SERVICE, lab_id="x", session_id="y", port=None)
     assert "no container image for aarch64" in info.value.one_line() and "x86-64" in info.value.one_line()
+
+
+def test_an_image_override_by_image_name_serves_every_service_that_runs_it(monkeypatch):
+    from labrunner.services import elasticache, memorydb
+
+    monkeypatch.setenv("LABRUNNER_IMAGE_VALKEY", "local/valkey:test")
+    monkeypatch.delenv("LABRUNNER_IMAGE_MEMORYDB", raising=False)
+    assert config.resolve_image("memorydb", memorydb.IMAGE) == "local/valkey:test"
+    assert config.resolve_image("elasticache", elasticache.IMAGE) == "local/valkey:test"
+    monkeypatch.setenv("LABRUNNER_IMAGE_MEMORYDB", "local/memorydb:1")      # the service's own wins
+    assert config.resolve_image("memorydb", memorydb.IMAGE) == "local/memorydb:1"

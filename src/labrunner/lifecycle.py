@@ -119,3 +119,16 @@ def reset_to(lab, session: Session, step_index: int, *, workspace: Workspace | N
     for step in lab.steps[:step_index]:
         with fixtures_for(lab, session, workspace=ws, replay=True, shared=shared) as fixtures:
             runner.apply(lab, "solutions", step.solution, fixtures)
+
+
+def inject(session: Session, service: str, action: str) -> dict:
+    """Fault injection: kill | stop | pause | resume | restart a service; waits for it after a
+    restart or resume, and records where it now answers (a container's port can change)."""
+    runtime = runtime_of(session)
+    state = runtime.signal(session.services[service], action)
+    session.services[service] = state
+    if sessions.find(session.lab) is not None and sessions.find(session.lab).id == session.id:
+        session.save()
+    if action in ("restart", "resume"):
+        wait_ready(runtime, services.get(service), state)
+    return state

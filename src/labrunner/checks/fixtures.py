@@ -31,6 +31,7 @@ class Fixtures:
             "endpoints": session.endpoints,
             "workspace": lambda: workspace,
             "answer": lambda: AnswerRunner(workspace, session),
+            "fault": lambda: _fault(session),
         }
         for name in lab.services:
             service = services.get(name)
@@ -84,3 +85,13 @@ class Fixtures:
                 )
             kwargs[param.name] = self.get(param.name)
         return func(**kwargs)
+
+
+def _fault(session):
+    """The `fault` fixture: fault("kill", "memorydb") as `labrunner fault kill memorydb` does."""
+    def fault(action: str, service: str) -> dict:
+        from labrunner import lifecycle
+
+        return lifecycle.inject(session, service, action)
+
+    return fault

@@ -27,22 +27,17 @@ def command(action, service, lab_id):
     resume   unfreeze it
     restart  bring it back with the same data folder and port
     """
-    from labrunner import lifecycle, services
-    from labrunner.runtimes.base import wait_ready
+    from labrunner import lifecycle
 
     lab = common.lab_or_current(lab_id, with_code=False)
     session = sessions.require(lab.id)
     if service not in session.services:
         raise UsageError(f"lab '{lab.id}' runs no service '{service}'",
                          f"its services: {', '.join(session.services)}")
-    runtime = lifecycle.runtime_of(session)
-    state = runtime.signal(session.services[service], action)
-    session.services[service] = state
-    session.save()
+    state = lifecycle.inject(session, service, action)
     out = common.console()
     if action in ("restart", "resume"):
-        wait_ready(runtime, services.get(service), state)
-        out.print(f"{service} is back at http://{state['host']}:{state['port']}.")
+        out.print(f"{service} is back at {state['host']}:{state['port']}.")
     else:
         out.print(f"{service}: {ACTIONS[action]}. `labrunner fault restart {service}` brings it back.")
     return 0

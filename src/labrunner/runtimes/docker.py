@@ -113,9 +113,10 @@ class DockerRuntime:
         labels = {f"{LABEL}.lab": lab_id, f"{LABEL}.session": session_id, f"{LABEL}.service": service.name}
         creds = credentials(service)
         environment = dict(service.environment)
+        inside = endpoint_of({"service": service.name, "host": LOOPBACK, "port": service.container_port, **creds})
         if service.docker_environment:
-            environment.update(service.docker_environment(endpoint_of(
-                {"service": service.name, "host": LOOPBACK, "port": 0, **creds})))
+            environment.update(service.docker_environment(inside))
+        command = list(service.docker_command(inside) if service.docker_command else service.command) or None
         volumes = {}
         if service.workspace_in_container and workspace:
             os.makedirs(workspace, exist_ok=True)
@@ -124,7 +125,7 @@ class DockerRuntime:
         try:
             container = self.client.containers.create(
                 image,
-                command=list(service.command) or None,
+                command=command,
                 environment=environment,
                 labels=labels,
                 name=f"labrunner-{lab_id}-{service.name}-{session_id[:8]}",

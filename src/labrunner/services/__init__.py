@@ -15,6 +15,8 @@ MODULES = {
     "mariadb": "labrunner.services.mariadb",
     "oracle": "labrunner.services.oracle",
     "sqlserver": "labrunner.services.sqlserver",
+    "elasticache": "labrunner.services.elasticache",
+    "memorydb": "labrunner.services.memorydb",
 }
 
 

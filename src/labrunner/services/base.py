@@ -67,6 +67,7 @@ class Service:
     fixtures: dict[str, Callable[[Endpoint], object]] = field(default_factory=dict)
     shared_fixtures: tuple[str, ...] = ()   # stateless clients a warm checker may keep between checks
     command: tuple[str, ...] = ()
+    docker_command: Callable[[Endpoint], tuple[str, ...]] | None = None   # when it needs the credentials
     environment: dict[str, str] = field(default_factory=dict)
     scheme: str = "http"
     username: str = ""                  # the master user, when the engine has users
