@@ -211,3 +211,14 @@ def test_fault_pause_freezes_and_resume_thaws(cli, running):
 def test_fault_on_an_unknown_service_is_one_line(cli, running):
     result = cli("fault", "kill", "postgres")
     assert result.code == 4 and "runs no service 'postgres'" in result.err
+
+
+def test_run_brings_a_stopped_engine_back_on_its_data(cli, running):
+    """After a crash (or a reboot) `labrunner run` restarts the engine rather than a fresh one."""
+    assert cli("solve").code == 0                       # the Music table exists
+    state = running.services["dynamodb"]
+    psutil.Process(state["pid"]).kill()
+    result = cli("run", LAB, "--no-input")
+    assert result.code == 0, result
+    assert "had stopped; starting it again" in result.out
+    assert sessions.find(LAB).id == running.id          # the same session, not a new one

@@ -24,6 +24,9 @@ def test_container_is_labelled_and_published_on_loopback_only(docker_session):
     container = runtime.client.containers.get(state["container"])
     assert container.labels[f"{LABEL}.lab"] == LAB
     assert container.labels[f"{LABEL}.session"] == session.id
+    from labrunner.runtimes.docker import home_label
+
+    assert container.labels[f"{LABEL}.home"] == home_label()      # `down --all` sweeps only these
     bindings = [b for ports in container.attrs["NetworkSettings"]["Ports"].values() for b in ports or []]
     assert bindings and {b["HostIp"] for b in bindings} == {"127.0.0.1"}
     assert int(bindings[0]["HostPort"]) == state["port"]

@@ -22,13 +22,13 @@ def start(lab, runtime_name: str = "auto", *, ports: dict[str, int] | None = Non
     existing = sessions.find(lab.id)
     if existing and (runtime_name in ("auto", existing.runtime)):
         try:
-            ensure_ready(existing)
+            _revive(existing, say)
             from labrunner import checker
 
             checker.spawn(lab, existing)     # no-op when it is already running
             return existing, True
         except ServiceError:
-            say("restart", f"the earlier {lab.id} services stopped; starting them again")
+            say("restart", f"the earlier {lab.id} services could not be brought back; starting fresh ones")
             stop(existing)
     elif existing:
         stop(existing)
@@ -62,6 +62,20 @@ def start(lab, runtime_name: str = "auto", *, ports: dict[str, int] | None = Non
 
     checker.spawn(lab, session)
     return session, False
+
+
+def _revive(session: Session, say) -> None:
+    """Bring back engines that stopped (a crash, `fault kill`, a reboot) on their own data."""
+    for name in list(session.services):
+        try:
+            services.get(name).probe(session.endpoint(name))
+        except Exception:
+            say("restart", f"{name} had stopped; starting it again on its data")
+            try:
+                inject(session, name, "restart")
+            except Exception as exc:          # container gone, data folder gone, ...
+                raise ServiceError(f"{name} could not be restarted: {exc}") from None
+    ensure_ready(session)
 
 
 def ensure_ready(session: Session) -> None:

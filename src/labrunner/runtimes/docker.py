@@ -51,6 +51,15 @@ def available() -> bool:
         return False
 
 
+def home_label() -> str:
+    """Which labrunner state folder a container belongs to (a short hash of its path)."""
+    import hashlib
+
+    from labrunner import paths
+
+    return hashlib.sha256(str(paths.state_dir().resolve()).encode()).hexdigest()[:12]
+
+
 def _host_port(container, container_port: int) -> int | None:
     """The port on 127.0.0.1 that Docker published for the container's port."""
     container.reload()
@@ -110,7 +119,8 @@ class DockerRuntime:
                     "use an x86-64 machine (or a class machine) for this lab",
                 )
         self.ensure_image(image, service.name, progress, has_local=service.local is not None)
-        labels = {f"{LABEL}.lab": lab_id, f"{LABEL}.session": session_id, f"{LABEL}.service": service.name}
+        labels = {f"{LABEL}.lab": lab_id, f"{LABEL}.session": session_id, f"{LABEL}.service": service.name,
+                  f"{LABEL}.home": home_label()}
         creds = credentials(service)
         environment = dict(service.environment)
         inside = endpoint_of({"service": service.name, "host": LOOPBACK, "port": service.container_port, **creds})
@@ -207,7 +217,10 @@ class DockerRuntime:
         return state
 
     def labelled(self, session_id: str | None = None) -> list:
-        """Every labrunner container (of one session, or all)."""
-        label = f"{LABEL}.session={session_id}" if session_id else f"{LABEL}.session"
-        return self.client.containers.list(all=True, filters={"label": label})
+        """This user's labrunner containers (of one session, or all of them): another user's, or
+        another LABRUNNER_HOME's, on the same Docker daemon are never touched."""
+        labels = [f"{LABEL}.home={home_label()}"]
+        if session_id:
+            labels.append(f"{LABEL}.session={session_id}")
+        return self.client.containers.list(all=True, filters={"label": labels})
 
