@@ -121,8 +121,12 @@ class PrivateServer:
         self.want_mysql = want_mysql
 
     def _version(self) -> str:
-        binary = _server_binary()
-        return subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip() if binary else ""
+        """`mariadbd --version` (asked once: launch, standin and prepare all want it)."""
+        if not hasattr(self, "_version_text"):
+            binary = _server_binary()
+            self._version_text = (subprocess.run([binary, "--version"], capture_output=True, text=True)
+                                  .stdout.strip() if binary else "")
+        return self._version_text
 
     @property
     def is_mariadb(self) -> bool:
