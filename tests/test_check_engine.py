@@ -126,3 +126,18 @@ def test_several_calls_share_one_process(tmp_path):
     results = runner_.call_many("answer.py", "f", [(1,), (2,)])
     assert [r.value[0] for r in results] == [2, 4]
     assert results[0].value[1] == results[1].value[1]
+
+
+def test_a_single_valkey_service_is_also_valkey_and_redis():
+    from labrunner.services.base import Endpoint
+
+    def session_for(*names):
+        endpoints = {n: Endpoint(n, "127.0.0.1", 1, "valkey", "default", "pw", "0") for n in names}
+        return SimpleNamespace(endpoints=lambda: endpoints, endpoint=endpoints.__getitem__, services=endpoints)
+
+    one = Fixtures(lab=SimpleNamespace(id="x", services=("elasticache",), path=None),
+                   session=session_for("elasticache"), workspace=None)
+    assert {"elasticache", "valkey", "redis"} <= set(one.available())
+    two = Fixtures(lab=SimpleNamespace(id="x", services=("memorydb", "elasticache"), path=None),
+                   session=session_for("memorydb", "elasticache"), workspace=None)
+    assert "valkey" not in two.available()          # ambiguous with two: name the service

@@ -40,6 +40,11 @@ class Fixtures:
                 self._factories[fixture] = (lambda f=factory, e=endpoint: f(e))
                 if fixture in service.shared_fixtures:
                     self._shareable.add(fixture)
+        # A lab with a single Valkey service also gets it as `valkey` and `redis` (its client).
+        valkeys = [n for n in lab.services if services.get(n).scheme == "valkey"]
+        if len(valkeys) == 1:
+            for alias in ("valkey", "redis"):
+                self._factories.setdefault(alias, self._factories[valkeys[0]])
         self._endpoints = session.endpoints()
         self.replay = replay
 
