@@ -152,6 +152,7 @@ class LocalRuntime:
         elif action == "pause":
             if process:
                 process.suspend()
+                _wait_for_status(process, psutil.STATUS_STOPPED)   # SIGSTOP lands a moment later
         elif action == "resume":
             if process:
                 process.resume()
@@ -191,6 +192,21 @@ def _process(state: dict):
         return process
     except psutil.Error:
         return None
+
+
+def _wait_for_status(process, status: str, seconds: float = 3.0) -> None:
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if process.status() == status:
+                return
+        except psutil.Error:
+            return
+        time.sleep(0.01)
 
 
 def _reap(process) -> None:
