@@ -110,4 +110,6 @@ def test_fault_kill_and_restart_on_docker(cli, docker_session):
     assert cli("fault", "restart", "dynamodb").code == 0
     container.reload()
     assert container.status == "running"
-    assert cli("check", "--json").json()["step"] == "create-table"
+    checked = cli("check", "--json")
+    assert checked.out.strip().startswith("{"), checked        # the error, when there is one
+    assert checked.json()["step"] == "create-table"

@@ -3,6 +3,7 @@ and the durability difference counted for real after SIGKILL, on both runtimes."
 
 import os
 import subprocess
+from types import SimpleNamespace
 
 import pytest
 
@@ -78,3 +79,52 @@ def test_local_servers_bind_loopback_and_want_the_password(cli):
         assert done.returncode == 0 and "PONG" in done.stdout, done.stderr
     finally:
         cli("down", "--all")
+
+
+def test_answer_hands_learner_code_one_client_per_service_and_times_each_call(cli, tmp_path):
+    """connect=[...] gives the function a client per service, in order; shared=True the same ones
+    for every call; each result carries the call's own wall time."""
+    from labrunner.checks.answer import AnswerRunner
+
+    (tmp_path / "two.py").write_text(
+        "import time\n"
+        "def put(durable, cache, key):\n"
+        "    durable.set(key, 'd'); cache.set(key, 'c')\n"
+        "    return [id(durable), id(cache)]\n"
+        "def read(durable, cache, key):\n"
+        "    time.sleep(0.05)\n"
+        "    return [durable.get(key), cache.get(key), id(durable), id(cache)]\n")
+    assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
+    try:
+        runner = AnswerRunner(SimpleNamespace(path=tmp_path), sessions.find(LAB))
+        put, read = runner.run("two.py", [("put", ("k1",)), ("read", ("k1",))],
+                               connect=["memorydb", "elasticache"], shared=True)
+        assert put.ok and read.ok, (put.failure(), read.failure())
+        assert read.value[:2] == ["d", "c"]                      # two servers, in the order asked
+        assert read.value[2:] == put.value                       # shared: the same clients
+        assert read.seconds >= 0.05 > put.seconds                # each call timed on its own
+        assert read.describe_call() == "read(durable, cache, 'k1')"
+    finally:
+        cli("down", "--all")
+
+
+def test_a_file_that_grows_over_steps_installs_each_version(tmp_path):
+    """install_solution(name, source=...) puts a step's version in place; replacing one of the
+    lab's own versions backs nothing up, replacing the learner's own file does."""
+    from labrunner.workspace import BACKUP_DIR, Workspace
+
+    lab_dir = tmp_path / "lab"
+    (lab_dir / "workspace").mkdir(parents=True)
+    (lab_dir / "solutions").mkdir()
+    (lab_dir / "workspace" / "cache.py").write_text("# starter\n")
+    (lab_dir / "solutions" / "cache-2.py").write_text("# step 2\n")
+    (lab_dir / "solutions" / "cache-3.py").write_text("# step 3\n")
+    workspace = Workspace(tmp_path / "ws", SimpleNamespace(id="lab", path=lab_dir))
+    workspace.prepare()
+    workspace.install_solution("cache.py", source="cache-2.py")
+    workspace.install_solution("cache.py", source="cache-3.py")
+    assert workspace.read_text("cache.py") == "# step 3\n"
+    assert not (workspace.path / BACKUP_DIR).exists()
+    workspace.file("cache.py").write_text("# the learner's own\n")
+    workspace.install_solution("cache.py", source="cache-2.py")
+    assert [p.read_text() for p in (workspace.path / BACKUP_DIR).iterdir()] == ["# the learner's own\n"]

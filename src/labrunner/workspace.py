@@ -53,11 +53,15 @@ class Workspace:
                         copied.append(str(item.relative_to(source)))
         return copied
 
-    def install_solution(self, name: str) -> None:
-        """Put the lab's reference version of a workspace file in place (a step's solution)."""
-        solution = self.lab.path / "solutions" / name
+    def install_solution(self, name: str, source: str | None = None) -> None:
+        """Put the lab's reference version of a workspace file in place (a step's solution).
+
+        `source` names another file in the lab's solutions/ folder, for a file that grows
+        over several steps (cache.py after step 2, after step 3, ...)."""
+        solutions = self.lab.path / "solutions"
+        solution = solutions / (source or name)
         if not solution.is_file():
-            raise LabError(f"labs/{self.lab.id}/solutions/{name}: file not found")
+            raise LabError(f"labs/{self.lab.id}/solutions/{source or name}: file not found")
         target = self.file(name)
         new = solution.read_bytes()
         if target.exists():
@@ -65,13 +69,27 @@ class Workspace:
             if current == new:
                 return
             starter = self.lab.path / "workspace" / name
-            untouched = starter.is_file() and starter.read_bytes() == current
+            ours = [starter] + sorted(p for p in solutions.rglob("*") if p.is_file())
+            untouched = any(p.is_file() and p.read_bytes() == current for p in ours)
             if self.replay and not untouched:
                 return                      # the learner's own answer stays
             if not untouched:
                 self.backup(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(new)
+
+    def install_variant(self, name: str, source: str, changes: dict[str, str]) -> None:
+        """A reference version of a workspace file with a few changes, {old: new}, each made in
+        exactly one place: how mistakes.py writes a typical wrong answer (`labrunner test`
+        applies it in its own throwaway workspace)."""
+        path = self.lab.path / "solutions" / source
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        for old, new in changes.items():
+            if text.count(old) != 1:
+                raise LabError(f"labs/{self.lab.id}/solutions/{source}: {old.strip()[:60]!r} appears "
+                               f"{text.count(old)} times; a change must name one place")
+            text = text.replace(old, new)
+        self.file(name).write_text(text, encoding="utf-8")
 
     def backup(self, name: str) -> Path:
         target = self.file(name)

@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass, field
 
 from labrunner.checks import CheckFailed
+from labrunner.errors import LabError
 
 OUTPUT_CAP = 4000          # characters of the learner's printing kept for messages
 DEFAULT_TIMEOUT = 15.0
@@ -35,6 +36,7 @@ class AnswerResult:
     where: str = ""              # file:line in the learner's code where it raised
     calls: list = field(default_factory=list)   # AWS operations, e.g. ["Query"]
     output: str = ""
+    seconds: float = 0.0         # the call's wall time, measured in the child
 
     @property
     def ok(self) -> bool:
@@ -45,7 +47,7 @@ class AnswerResult:
         wanted = f"{operation}[{index}]" if index else operation
         return any(call == wanted or (index is None and call.split("[")[0] == operation) for call in self.calls)
 
-    first: str = "table"         # what the learner's function gets first ("table", "conn", or "")
+    first: str = "table"         # what the learner's function gets first ("table", its own names, or "")
 
     def describe_call(self) -> str:
         shown = ", ".join([self.first] * bool(self.first) + [repr(a) for a in self.args])
@@ -82,19 +84,29 @@ class AnswerRunner:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         return env
 
-    def call(self, file: str, function: str, *args, table: str | None = None, connect: str | None = None,
-             timeout: float = DEFAULT_TIMEOUT) -> AnswerResult:
-        return self.call_many(file, function, [args], table=table, connect=connect, timeout=timeout)[0]
+    def call(self, file: str, function: str, *args, table: str | None = None, connect=None,
+             shared: bool = False, timeout: float = DEFAULT_TIMEOUT) -> AnswerResult:
+        return self.run(file, [(function, args)], table=table, connect=connect, shared=shared, timeout=timeout)[0]
 
-    def call_many(self, file: str, function: str, arg_lists: list, *, table: str | None = None,
-                  connect: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> list[AnswerResult]:
-        """Several calls in one child process (one interpreter start, one client import).
+    def call_many(self, file: str, function: str, arg_lists: list, *, table: str | None = None, connect=None,
+                  shared: bool = False, timeout: float = DEFAULT_TIMEOUT) -> list[AnswerResult]:
+        """Several calls of one function in one child process (one interpreter start)."""
+        return self.run(file, [(function, args) for args in arg_lists], table=table, connect=connect,
+                        shared=shared, timeout=timeout)
 
-        The function's first argument is made in the child: `table="Music"` gives a boto3
-        DynamoDB Table, `connect="postgres"` a fresh psycopg connection (not autocommit) per call;
-        with neither, the function gets only `args`."""
-        request = {"workspace": str(self.workspace.path), "file": file, "function": function,
-                   "calls": [list(a) for a in arg_lists], "table": table, "connect": connect}
+    def run(self, file: str, calls: list, *, table: str | None = None, connect=None, shared: bool = False,
+            timeout: float = DEFAULT_TIMEOUT) -> list[AnswerResult]:
+        """Call (function, args) pairs from one file, in order, in one child process.
+
+        The function's first arguments are made in the child: `table="Music"` gives a boto3
+        DynamoDB Table; `connect` names one service or a list of them, each giving a client:
+        "postgres" a psycopg connection (not autocommit), a Valkey service (or "valkey") a
+        valkey client with decode_responses=True. They are fresh for every call, or made once
+        and passed to every call with `shared=True` (what a timing needs). Each result has the
+        call's wall time in `seconds`, measured in the child around the function alone."""
+        request = {"workspace": str(self.workspace.path), "file": file,
+                   "calls": [[function, list(args)] for function, args in calls], "table": table,
+                   "connect": self._connections(connect), "shared": shared}
         with tempfile.TemporaryDirectory(prefix="labrunner-answer-") as tmp:
             result_path = os.path.join(tmp, "result.json")
             request["result_path"] = result_path
@@ -112,9 +124,9 @@ class AnswerRunner:
                 proc.kill()
                 proc.wait()
                 output.join()
-                return [AnswerResult(file, function, tuple(a), error_type="Timeout",
+                return [AnswerResult(file, function, tuple(args), error_type="Timeout",
                                      error_message=f"{timeout:g}", output=output.text())
-                        for a in arg_lists]
+                        for function, args in calls]
             output.join()
             try:
                 with open(result_path, encoding="utf-8") as fh:
@@ -122,14 +134,32 @@ class AnswerRunner:
             except (OSError, ValueError):
                 text = output.text().strip().splitlines()
                 last = text[-1] if text else f"exit code {proc.returncode}"
-                return [AnswerResult(file, function, tuple(a), error_type="Crash",
+                return [AnswerResult(file, function, tuple(args), error_type="Crash",
                                      error_message=f"the Python process running {file} ended early: {last}",
-                                     output=output.text()) for a in arg_lists]
-        first = "table" if table else ("conn" if connect else "")
-        results = []
-        for args, item in zip(arg_lists, raw):
-            results.append(AnswerResult(file, function, tuple(args), output=output.text(), first=first, **item))
-        return results
+                                     output=output.text()) for function, args in calls]
+        first = "table" if table else ""
+        return [AnswerResult(file, function, tuple(args), output=output.text(),
+                             first=item.pop("first", "") or first, **item)
+                for (function, args), item in zip(calls, raw)]
+
+    def _connections(self, connect) -> list[dict]:
+        """What the child should connect to, by service name: [{"kind": ..., "url": ...}]."""
+        from labrunner import services
+
+        names = [connect] if isinstance(connect, str) else list(connect or [])
+        specs = []
+        for name in names:
+            if name == "postgres":
+                specs.append({"kind": "postgres"})
+                continue
+            if name in ("valkey", "redis"):
+                valkeys = [n for n in self.session.services if services.get(n).scheme == "valkey"]
+                name = valkeys[0] if len(valkeys) == 1 else name
+            if name not in self.session.services or services.get(name).scheme != "valkey":
+                raise LabError(f"answer: connect={name!r} names no PostgreSQL or Valkey service of this lab")
+            url = services.get(name).exports(self.session.endpoint(name))[f"{name.upper()}_URL"]
+            specs.append({"kind": "valkey", "url": url})
+        return specs
 
 
 class _CappedReader:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import decimal
 import importlib.util
+import inspect
 import json
 import os
 import sys
+import time
 import traceback
 
 CALLS: list[str] = []
@@ -61,24 +63,46 @@ def _error(exc: BaseException, file_path: str) -> dict:
     return {"error_type": code or type(exc).__name__, "error_message": message[:300], "where": where}
 
 
-def _first_argument(request):
-    """A boto3 Table (table=...) or a database connection (connect=...), from the env `labrunner env` sets."""
-    if request.get("table"):
-        import boto3
-
-        return boto3.resource("dynamodb").Table(request["table"])
-    if request.get("connect") == "postgres":
+def _connect(spec: dict):
+    if spec["kind"] == "postgres":
         import psycopg
 
         return psycopg.connect(connect_timeout=5)      # PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE
-    return None
+    import valkey
+
+    return valkey.Valkey.from_url(spec["url"], decode_responses=True, socket_connect_timeout=3, socket_timeout=10)
 
 
-def main() -> None:
-    request = json.loads(sys.stdin.read())
-    results = []
-    file_path = os.path.abspath(os.path.join(request["workspace"], request["file"]))
-    _record_calls()
+def _first_arguments(request) -> list:
+    """A boto3 Table (table=...) or a client per request["connect"], from what `labrunner env` sets."""
+    if request.get("table"):
+        import boto3
+
+        return [boto3.resource("dynamodb").Table(request["table"])]
+    return [_connect(spec) for spec in request.get("connect") or []]
+
+
+def _close(clients: list) -> None:
+    for client in clients:
+        close = getattr(client, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                pass
+
+
+def _first_names(function, count: int) -> str:
+    """The learner's own names for the arguments labrunner passes first (for messages)."""
+    try:
+        names = list(inspect.signature(function).parameters)[:count]
+    except (TypeError, ValueError):
+        return ""
+    return ", ".join(names)
+
+
+def _load(request, file_path: str):
+    """The learner's module, or an error result to repeat for every call."""
     try:
         if not os.path.exists(file_path):
             raise FileNotFoundError(f"{request['file']} is not in your workspace {request['workspace']}")
@@ -86,31 +110,57 @@ def main() -> None:
         spec = importlib.util.spec_from_file_location("learner_answer", file_path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        function = getattr(module, request["function"], None)
-        if not callable(function):
-            missing = {"error_type": "MissingFunction",
-                       "error_message": f"{request['file']} has no function {request['function']}()"}
-            results = [dict(missing) for _ in request["calls"]]
+        return module, None
     except BaseException as exc:  # the learner's module failed to import
         err = _error(exc, file_path)
         err["error_message"] = f"importing {request['file']} failed: {err['error_message']}"
-        results = [dict(err) for _ in request["calls"]]
-    if not results:
-        for args in request["calls"]:
-            CALLS.clear()
-            first = None
-            try:
-                first = _first_argument(request)
-                value = function(first, *args) if first is not None else function(*args)
-                results.append({"value": _plain(value), "calls": list(CALLS)})
-            except BaseException as exc:
-                item = _error(exc, file_path)
-                item["calls"] = list(CALLS)
-                results.append(item)
-            finally:
-                close = getattr(first, "close", None)
-                if request.get("connect") and close:
-                    close()
+        return None, err
+
+
+def _call(module, request, file_path: str, name: str, args: list, shared: list | None) -> dict:
+    function = getattr(module, name, None)
+    if not callable(function):
+        return {"error_type": "MissingFunction", "error_message": f"{request['file']} has no function {name}()"}
+    CALLS.clear()
+    clients: list = []
+    item: dict
+    try:
+        clients = shared if shared is not None else _first_arguments(request)
+        first = _first_names(function, len(clients)) if request.get("connect") else ""
+        started = time.perf_counter()
+        value = function(*clients, *args)
+        item = {"value": _plain(value), "seconds": time.perf_counter() - started}
+    except BaseException as exc:
+        item = _error(exc, file_path)
+        first = ""
+    finally:
+        if shared is None and request.get("connect"):
+            _close(clients)
+    item["calls"] = list(CALLS)
+    if first:
+        item["first"] = first
+    return item
+
+
+def main() -> None:
+    request = json.loads(sys.stdin.read())
+    file_path = os.path.abspath(os.path.join(request["workspace"], request["file"]))
+    _record_calls()
+    module, error = _load(request, file_path)
+    if error:
+        results = [dict(error) for _ in request["calls"]]
+    else:
+        shared = None
+        try:
+            if request.get("shared"):
+                shared = _first_arguments(request)
+        except BaseException as exc:
+            results = [_error(exc, file_path) for _ in request["calls"]]
+        else:
+            results = [_call(module, request, file_path, name, args, shared) for name, args in request["calls"]]
+        finally:
+            if shared is not None and request.get("connect"):
+                _close(shared)
     with open(request["result_path"], "w", encoding="utf-8") as fh:
         json.dump(results, fh)
 

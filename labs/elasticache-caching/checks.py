@@ -1,0 +1,249 @@
+"""Checks for elasticache-caching: each calls the learner's cache.py in a child process and
+reads the live servers: PostgreSQL (the source of truth) and the ElastiCache stand-in.
+
+Fixtures: postgres (psycopg, autocommit), elasticache (valkey client), answer, lab_dir.
+The truth comes from the lab's own copy of shop.py, never the learner's.
+"""
+
+import importlib.util
+import random
+import statistics
+from decimal import Decimal
+
+from labrunner.checks import expect, fail
+
+READ_PRODUCTS = 5          # products read through the cache by the step 2 checks ...
+READS_EACH = 8             # ... this many times each: 5 misses and 35 hits at best
+MIN_HIT_RATIO = 0.8
+MIN_SPEED_UP = 5          # cached p50 at least this many times below the database's (~100× here)
+MAX_TTL = 3600
+CACHE_FUNCTIONS = {"file": "cache.py", "connect": ["postgres", "elasticache"], "shared": True,
+                   "timeout": 40}
+
+_modules: dict = {}
+
+
+def _lab_module(lab_dir, name):
+    """The lab's own copy of a starter file (workspace/<name>.py), loaded once."""
+    if name not in _modules:
+        spec = importlib.util.spec_from_file_location(f"elasticache_caching_{name}",
+                                                      lab_dir / "workspace" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _modules[name] = module
+    return _modules[name]
+
+
+def _run(answer, *calls):
+    """Call cache.py's functions in order, in one child process with one db and one cache."""
+    return answer.run(calls=list(calls), **CACHE_FUNCTIONS)
+
+
+def _truth(postgres, lab_dir, product_id):
+    return _lab_module(lab_dir, "shop").report_from_db(postgres, product_id)
+
+
+def _products(postgres):
+    return postgres.execute("SELECT id, name FROM products ORDER BY id").fetchall()
+
+
+def _report_keys(cache, name):
+    """Keys whose value holds the report of the product called `name` (strings or hashes)."""
+    keys = list(cache.scan_iter(count=1000))
+    if not keys:
+        return []
+    pipe = cache.pipeline(transaction=False)
+    for key in keys:
+        pipe.type(key)
+    types = pipe.execute()
+    found = []
+    for key, kind in zip(keys, types):
+        if kind == "string":
+            value = cache.get(key) or ""
+        elif kind == "hash":
+            value = " ".join(cache.hvals(key))
+        else:
+            continue
+        if name in value:
+            found.append(key)
+    return found
+
+
+def _uncached_product(postgres, cache):
+    """A random product with no cached report yet (so a check sees its key being made)."""
+    products = _products(postgres)
+    expect(products, "there are no products yet — run python load_shop.py (step 1)")
+    for _ in range(20):
+        product_id, name = random.choice(products)
+        if not _report_keys(cache, name):
+            return product_id, name
+    return product_id, name
+
+
+def _same(report, truth) -> bool:
+    """Equal field by field, as text: a report cached in a hash comes back as strings."""
+    if not isinstance(report, dict) or truth is None:
+        return report == truth
+    return {k: str(v) for k, v in report.items()} == {k: str(v) for k, v in truth.items()}
+
+
+def _price(report):
+    return str(report.get("price")) if isinstance(report, dict) else repr(report)
+
+
+def _restore(postgres, cache, product_id, name, price):
+    """Put the check's product back as it was: its price, and no cached report."""
+    postgres.execute("UPDATE products SET price = %s WHERE id = %s", (price, product_id))
+    for key in _report_keys(cache, name):
+        cache.delete(key)
+
+
+# ---- step 1: load ---------------------------------------------------------------------
+
+def shop_is_loaded(postgres, lab_dir):
+    loader = _lab_module(lab_dir, "load_shop")
+    tables = {row[0] for row in postgres.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+    expect({"products", "order_lines"} <= tables,
+           "the tables products and order_lines are not there yet — run python load_shop.py in your workspace "
+           '(after eval "$(labrunner env)")')
+    for table, want in (("products", loader.PRODUCTS), ("order_lines", loader.ORDER_LINES)):
+        have = postgres.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        expect(have == want, f"{table} has {have:,} of {want:,} rows — run python load_shop.py again")
+
+
+# ---- step 2: cache-aside -------------------------------------------------------------------
+
+def _read_through_cache(answer, postgres):
+    """product_report for READ_PRODUCTS random products, READS_EACH times each; (ids, results)."""
+    ids = [row[0] for row in random.sample(_products(postgres), READ_PRODUCTS)]
+    calls = [("product_report", (product_id,)) for product_id in ids for _ in range(READS_EACH)]
+    return [args[0] for _, args in calls], _run(answer, *calls)
+
+
+def reports_come_from_the_cache(answer, elasticache, postgres, lab_dir):
+    expect(_products(postgres), "there are no products yet — run python load_shop.py (step 1)")
+    elasticache.config_resetstat()
+    ids, results = _read_through_cache(answer, postgres)
+    stats = elasticache.info("stats")
+    truths = {product_id: _truth(postgres, lab_dir, product_id) for product_id in set(ids)}
+    for product_id, result in zip(ids, results):
+        report = result.value_or_fail()
+        expect(_same(report, truths[product_id]),
+               f"product_report(db, cache, {product_id}) returned {str(report)[:160]}; "
+               f"the database says {truths[product_id]}")
+    hits, misses = stats["keyspace_hits"], stats["keyspace_misses"]
+    reads = f"{len(results)} reads of {READ_PRODUCTS} products"
+    expect(hits + misses, f"none of the {reads} asked the cache (INFO stats: keyspace_hits 0, "
+                          "keyspace_misses 0) — product_report should GET the report's key first")
+    ratio = hits / (hits + misses)
+    expect(ratio >= MIN_HIT_RATIO,
+           f"only {hits} of {hits + misses} cache lookups hit (hit ratio {ratio:.0%} in INFO stats) for {reads}: "
+           "after a miss, product_report should SET the report, so the next read of that product hits")
+    return f"hit ratio {ratio:.0%} (keyspace_hits {hits}, keyspace_misses {misses}) for {reads}"
+
+
+def cached_reads_are_faster(answer, elasticache, postgres, lab_dir):
+    expect(_products(postgres), "there are no products yet — run python load_shop.py (step 1)")
+    ids, results = _read_through_cache(answer, postgres)
+    for result in results:
+        result.value_or_fail()
+    # The database alone, timed the same way: in a child process, through shop.py's own function.
+    direct = answer.run("shop.py", [("report_from_db", (product_id,)) for product_id in ids[::READS_EACH] * 2],
+                        connect="postgres", shared=True, timeout=40)
+    for result in direct:
+        result.value_or_fail()
+    cached_ms = statistics.median(r.seconds for r in results) * 1000
+    direct_ms = statistics.median(r.seconds for r in direct) * 1000
+    chart = _lab_module(lab_dir, "measure").chart([
+        (f"p50 of {len(results)} reads through cache.py", cached_ms),
+        (f"p50 of {len(direct)} reads from PostgreSQL", direct_ms)])
+    shown = "\n   " + "\n   ".join(chart)
+    expect(cached_ms * MIN_SPEED_UP < direct_ms,
+           f"reads through product_report take {cached_ms:.1f} ms at p50 and the database alone {direct_ms:.1f} ms: "
+           "the cache saves nothing — does product_report ask PostgreSQL before it looks in the cache?" + shown)
+    return f"{direct_ms / cached_ms:.0f}× faster at p50" + shown
+
+
+# ---- step 3: ttl --------------------------------------------------------------------------
+
+def _ttl_problem(cache, key, when: str) -> str:
+    ttl = cache.ttl(key)
+    if ttl == -1:
+        return (f"{key} has no TTL{when} (TTL {key} says -1): a cached report would stay, stale, until memory "
+                "runs out — SET it with ex=TTL_SECONDS")
+    if ttl > MAX_TTL:
+        return f"{key} expires in {ttl:,} s{when}: that is more than an hour of stale prices; use TTL_SECONDS (300)"
+    return ""
+
+
+def cached_reports_expire(answer, elasticache, postgres):
+    product_id, name = _uncached_product(postgres, elasticache)
+    (result,) = _run(answer, ("product_report", (product_id,)))
+    result.value_or_fail()
+    keys = _report_keys(elasticache, name)
+    expect(keys, f"product_report(db, cache, {product_id}) left no copy of the report of {name} in the cache")
+    for key in keys:
+        problem = _ttl_problem(elasticache, key, "")
+        if problem:
+            fail(problem)
+    return f"{keys[0]} expires in {elasticache.ttl(keys[0])} s"
+
+
+# ---- steps 4 and 5: invalidate, write-through ----------------------------------------------------
+
+def _price_change(postgres, product_id):
+    before = postgres.execute("SELECT price FROM products WHERE id = %s", (product_id,)).fetchone()[0]
+    return before, str(before + Decimal("1.25"))
+
+
+def _stale_read(product_id, new_price, report) -> str:
+    return (f"stale read: after update_price(db, cache, {product_id}, '{new_price}'), product_report(db, cache, "
+            f"{product_id}) still says price {_price(report)!r} — the cache was never invalidated: delete the "
+            "product's key once the database has the new price")
+
+
+def _written(postgres, product_id, new_price, update) -> None:
+    update.value_or_fail()
+    now = postgres.execute("SELECT price FROM products WHERE id = %s", (product_id,)).fetchone()[0]
+    expect(str(now) == new_price, f"update_price(db, cache, {product_id}, '{new_price}') left the price at {now} "
+                                  "in PostgreSQL: it must write the database, the source of truth, first")
+
+
+def no_stale_read_after_update(answer, elasticache, postgres):
+    product_id, name = _uncached_product(postgres, elasticache)
+    before, new_price = _price_change(postgres, product_id)
+    try:
+        first, update, again = _run(answer, ("product_report", (product_id,)),
+                                    ("update_price", (product_id, new_price)), ("product_report", (product_id,)))
+        first.value_or_fail()
+        _written(postgres, product_id, new_price, update)
+        report = again.value_or_fail()
+        expect(_price(report) == new_price, _stale_read(product_id, new_price, report))
+    finally:
+        _restore(postgres, elasticache, product_id, name, before)
+
+
+def read_after_update_hits_the_cache(answer, elasticache, postgres):
+    product_id, name = _uncached_product(postgres, elasticache)
+    before, new_price = _price_change(postgres, product_id)
+    try:
+        first, update = _run(answer, ("product_report", (product_id,)), ("update_price", (product_id, new_price)))
+        first.value_or_fail()
+        _written(postgres, product_id, new_price, update)
+        elasticache.config_resetstat()
+        (again,) = _run(answer, ("product_report", (product_id,)))
+        stats = elasticache.info("stats")
+        report = again.value_or_fail()
+        expect(_price(report) == new_price, _stale_read(product_id, new_price, report))
+        hits, misses = stats["keyspace_hits"], stats["keyspace_misses"]
+        expect(hits and not misses,
+               f"the read after update_price missed the cache (INFO stats: keyspace_misses {misses}, keyspace_hits "
+               f"{hits}): that is lazy loading, which loads the new report on the next read — write-through puts "
+               "it in the cache as update_price writes")
+        for key in _report_keys(elasticache, name):
+            problem = _ttl_problem(elasticache, key, " after update_price")
+            if problem:
+                fail(problem + " (write-through must set the TTL too)")
+    finally:
+        _restore(postgres, elasticache, product_id, name, before)

@@ -1,0 +1,58 @@
+"""Typical wrong answers for elasticache-sessions-leaderboards, each proven caught by
+`labrunner test`. Each is a reference version of a workspace file with one change, made here."""
+
+TOP = "leaderboard-2-top.py"            # step 2's leaderboard.py: rank() still to write
+RANK_TODO = "    raise NotImplementedError\n"
+
+
+def sessions_without_ttl(workspace):
+    workspace.install_variant("sessions.py", "sessions.py", {"    pipe.expire(key, ttl_seconds)\n": ""})
+
+
+def unknown_session_reads_as_empty(workspace):
+    workspace.install_variant("sessions.py", "sessions.py", {"return fields or None": "return fields"})
+
+
+def top_lowest_first(workspace):
+    workspace.install_variant("leaderboard.py", TOP, {"n - 1, desc=True, withscores=True": "n - 1, withscores=True"})
+
+
+def points_replace_the_score(workspace):
+    workspace.install_variant("leaderboard.py", TOP, {
+        '    return r.zincrby(f"leaderboard:{board}", points, player)\n':
+        '    r.zadd(f"leaderboard:{board}", {player: points})\n'
+        '    return r.zscore(f"leaderboard:{board}", player)\n'})
+
+
+def rank_from_zrevrank(workspace):
+    """ZREVRANK + 1: right for distinct scores, different ranks for tied players."""
+    workspace.install_variant("leaderboard.py", TOP, {RANK_TODO: (
+        '    found = r.zrevrank(f"leaderboard:{board}", player)\n'
+        "    return None if found is None else found + 1\n")})
+
+
+def rank_from_zero(workspace):
+    workspace.install_variant("leaderboard.py", TOP, {RANK_TODO: '    return r.zrevrank(f"leaderboard:{board}", player)\n'})
+
+
+def visitors_in_a_set(workspace):
+    workspace.install_variant("analytics.py", "analytics-4-visitors.py", {"r.pfadd(": "r.sadd(", "r.pfcount(": "r.scard("})
+
+
+def counters_never_expire(workspace):
+    workspace.install_variant("analytics.py", "analytics.py", {"    pipe.expire(key, COUNTER_TTL)\n": ""})
+
+
+def counters_per_second(workspace):
+    workspace.install_variant("analytics.py", "analytics.py", {"int(timestamp) // 60": "int(timestamp)"})
+
+
+def consume_without_ack(workspace):
+    workspace.install_variant("stream.py", "stream.py", {"            r.xack(stream, group, entry_id)\n": ""})
+
+
+def consume_with_xread(workspace):
+    """Plain XREAD from the start: no group, so every worker reads every entry."""
+    workspace.install_variant("stream.py", "stream.py", {
+        'replies = r.xreadgroup(group, consumer, {stream: ">"}, count=count)':
+        'replies = r.xread({stream: "0"}, count=count)'})
