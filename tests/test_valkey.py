@@ -128,3 +128,17 @@ def test_a_file_that_grows_over_steps_installs_each_version(tmp_path):
     workspace.file("cache.py").write_text("# the learner's own\n")
     workspace.install_solution("cache.py", source="cache-2.py")
     assert [p.read_text() for p in (workspace.path / BACKUP_DIR).iterdir()] == ["# the learner's own\n"]
+
+
+def test_an_error_in_learner_code_shows_the_call_with_its_clients(cli, tmp_path):
+    from labrunner.checks.answer import AnswerRunner
+
+    (tmp_path / "broken.py").write_text("def report(db, cache, product_id):\n    return cache.get(product_id)[5]\n")
+    assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
+    try:
+        runner = AnswerRunner(SimpleNamespace(path=tmp_path), sessions.find(LAB))
+        (result,) = runner.run("broken.py", [("report", (17,))], connect=["memorydb", "elasticache"])
+        assert result.failure() == ("report(db, cache, 17) in broken.py raised TypeError at broken.py:2: "
+                                    "'NoneType' object is not subscriptable")
+    finally:
+        cli("down", "--all")

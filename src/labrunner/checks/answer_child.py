@@ -94,6 +94,8 @@ def _close(clients: list) -> None:
 
 def _first_names(function, count: int) -> str:
     """The learner's own names for the arguments labrunner passes first (for messages)."""
+    if not count:
+        return ""
     try:
         names = list(inspect.signature(function).parameters)[:count]
     except (TypeError, ValueError):
@@ -123,16 +125,14 @@ def _call(module, request, file_path: str, name: str, args: list, shared: list |
         return {"error_type": "MissingFunction", "error_message": f"{request['file']} has no function {name}()"}
     CALLS.clear()
     clients: list = []
-    item: dict
+    first = _first_names(function, len(request.get("connect") or []))
     try:
         clients = shared if shared is not None else _first_arguments(request)
-        first = _first_names(function, len(clients)) if request.get("connect") else ""
         started = time.perf_counter()
         value = function(*clients, *args)
         item = {"value": _plain(value), "seconds": time.perf_counter() - started}
     except BaseException as exc:
         item = _error(exc, file_path)
-        first = ""
     finally:
         if shared is None and request.get("connect"):
             _close(clients)
