@@ -110,6 +110,8 @@ def test_fault_kill_and_restart_on_docker(cli, docker_session):
     assert cli("fault", "restart", "dynamodb").code == 0
     container.reload()
     assert container.status == "running"
+    # the same port as before: the learner's `eval "$(labrunner env)"` still points at it
+    assert sessions.find(LAB).services["dynamodb"]["port"] == session.services["dynamodb"]["port"]
     checked = cli("check", "--json")
     assert checked.out.strip().startswith("{"), checked        # the error, when there is one
     assert checked.json()["step"] == "create-table"

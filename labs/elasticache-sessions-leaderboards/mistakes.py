@@ -32,11 +32,13 @@ def rank_from_zrevrank(workspace):
 
 
 def rank_from_zero(workspace):
-    workspace.install_variant("leaderboard.py", TOP, {RANK_TODO: '    return r.zrevrank(f"leaderboard:{board}", player)\n'})
+    workspace.install_variant("leaderboard.py", TOP,
+                              {RANK_TODO: '    return r.zrevrank(f"leaderboard:{board}", player)\n'})
 
 
 def visitors_in_a_set(workspace):
-    workspace.install_variant("analytics.py", "analytics-4-visitors.py", {"r.pfadd(": "r.sadd(", "r.pfcount(": "r.scard("})
+    workspace.install_variant("analytics.py", "analytics-4-visitors.py",
+                              {"r.pfadd(": "r.sadd(", "r.pfcount(": "r.scard("})
 
 
 def counters_never_expire(workspace):

@@ -197,6 +197,11 @@ def serve(lab_path: str, session_id: str) -> None:
                 continue
             if not secrets.compare_digest(str(request.get("token", "")), token):
                 continue
+            # Read the session again: since the loop last did (up to a second ago), a
+            # `fault restart` may have moved a container's port.
+            session = sessions.find(lab_id)
+            if session is None or session.id != session_id:
+                break                               # the client checks in-process instead
             try:
                 reply = {"results": [r.__dict__ for r in warm.results(session, request["step"])]}
             except LabrunnerError as exc:

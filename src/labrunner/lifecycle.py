@@ -137,7 +137,8 @@ def reset_to(lab, session: Session, step_index: int, *, workspace: Workspace | N
 
 def inject(session: Session, service: str, action: str) -> dict:
     """Fault injection: kill | stop | pause | resume | restart a service; waits for it after a
-    restart or resume, and records where it now answers (a container's port can change)."""
+    restart or resume, and records where it now answers (the same port: every container is
+    bound to a port labrunner chose or was given, which Docker keeps across restarts)."""
     runtime = runtime_of(session)
     state = runtime.signal(session.services[service], action)
     session.services[service] = state

@@ -12,7 +12,7 @@ import os
 
 from labrunner import config
 from labrunner.errors import RuntimeUnavailable, ServiceError
-from labrunner.runtimes.base import LOOPBACK, credentials, endpoint_of
+from labrunner.runtimes.base import LOOPBACK, credentials, endpoint_of, free_port
 from labrunner.runtimes.docker_host import DockerHost, candidates, describe
 from labrunner.services.base import Service
 
@@ -107,7 +107,7 @@ class DockerRuntime:
             raise RuntimeUnavailable(f"pulling {image} gave no image", "check the image name and tag") from None
 
     def launch(self, service: Service, *, lab_id: str, session_id: str, port: int | None,
-               workspace: str | None = None, progress=None) -> dict:
+               workspace: str | None = None, progress=None, attempts: int = 3) -> dict:
         import docker.errors
 
         image = self.image_for(service)
@@ -133,13 +133,16 @@ class DockerRuntime:
             volumes[os.path.abspath(workspace)] = {"bind": service.workspace_in_container, "mode": "rw"}
         container = None
         try:
+            # A port chosen here, not by Docker, is kept when the container starts again
+            # (`labrunner fault restart`, `run` after a crash): the learner's env stays right.
+            chosen = free_port()
             container = self.client.containers.create(
                 image,
                 command=command,
                 environment=environment,
                 labels=labels,
                 name=f"labrunner-{lab_id}-{service.name}-{session_id[:8]}",
-                ports={f"{service.container_port}/tcp": (LOOPBACK, port)},
+                ports={f"{service.container_port}/tcp": (LOOPBACK, port or chosen)},
                 volumes=volumes or None,
             )
             container.start()
@@ -148,8 +151,11 @@ class DockerRuntime:
                 container.remove(force=True)
             text = str(exc.explanation or exc)
             if "port is already allocated" in text or "address already in use" in text:
+                if port is None and attempts > 1:      # another program took our free port first
+                    return self.launch(service, lab_id=lab_id, session_id=session_id, port=None,
+                                       workspace=workspace, progress=progress, attempts=attempts - 1)
                 raise ServiceError(
-                    f"port {port} on {LOOPBACK} is taken by another program, so {service.name} cannot use it",
+                    f"port {port or chosen} on {LOOPBACK} is taken by another program, so {service.name} cannot use it",
                     f"choose another with --port {service.name}=PORT, or leave --port out for a free one",
                 ) from None
             raise ServiceError(f"Docker could not start {image}: {text}") from None
@@ -212,7 +218,7 @@ class DockerRuntime:
             container.restart(timeout=10)
             from labrunner import services
 
-            # A port Docker chose itself can change when the container starts again.
+            # Where it answers now (the port it was bound to at launch).
             state["port"] = _host_port(container, services.get(state["service"]).container_port) or state["port"]
         return state
 
