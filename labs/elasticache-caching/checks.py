@@ -23,8 +23,9 @@ CACHE_FUNCTIONS = {"file": "cache.py", "connect": ["postgres", "elasticache"], "
 _modules: dict = {}
 
 
-def _lab_module(lab_dir, name):
-    """The lab's own copy of a starter file (workspace/<name>.py), loaded once."""
+def starter_module(lab_dir, name):
+    """The lab's own copy of a starter file (workspace/<name>.py), loaded once (solutions.py
+    uses it too)."""
     if name not in _modules:
         spec = importlib.util.spec_from_file_location(f"elasticache_caching_{name}",
                                                       lab_dir / "workspace" / f"{name}.py")
@@ -40,7 +41,7 @@ def _run(answer, *calls):
 
 
 def _truth(postgres, lab_dir, product_id):
-    return _lab_module(lab_dir, "shop").report_from_db(postgres, product_id)
+    return starter_module(lab_dir, "shop").report_from_db(postgres, product_id)
 
 
 def _products(postgres):
@@ -54,34 +55,37 @@ def _products(postgres):
     return products
 
 
-def _report_keys(cache, name):
-    """Keys whose value holds the report of the product called `name` (strings or hashes)."""
+def _cached_texts(cache) -> dict:
+    """Every string or hash key in the cache with its value as text, read in two round trips."""
     keys = list(cache.scan_iter(count=1000))
-    if not keys:
-        return []
     pipe = cache.pipeline(transaction=False)
     for key in keys:
         pipe.type(key)
-    types = pipe.execute()
-    found = []
-    for key, kind in zip(keys, types):
-        if kind == "string":
-            value = cache.get(key) or ""
-        elif kind == "hash":
-            value = " ".join(cache.hvals(key))
+    kinds = dict(zip(keys, pipe.execute())) if keys else {}
+    readable = [key for key in keys if kinds[key] in ("string", "hash")]
+    for key in readable:
+        if kinds[key] == "string":
+            pipe.get(key)
         else:
-            continue
-        if name in value:
-            found.append(key)
-    return found
+            pipe.hvals(key)
+    values = pipe.execute() if readable else []
+    return {key: value if isinstance(value, str) else " ".join(value or [])
+            for key, value in zip(readable, values)}
+
+
+def _report_keys(cache, name, texts: dict | None = None):
+    """Keys whose value holds the report of the product called `name` (strings or hashes)."""
+    texts = _cached_texts(cache) if texts is None else texts
+    return [key for key, text in texts.items() if name in (text or "")]
 
 
 def _uncached_product(postgres, cache):
     """A random product with no cached report yet (so a check sees its key being made)."""
     products = _products(postgres)
+    texts = _cached_texts(cache)
     for _ in range(20):
         product_id, name = random.choice(products)
-        if not _report_keys(cache, name):
+        if not _report_keys(cache, name, texts):
             return product_id, name
     return product_id, name
 
@@ -107,7 +111,7 @@ def _restore(postgres, cache, product_id, name, price):
 # ---- step 1: load ---------------------------------------------------------------------
 
 def shop_is_loaded(postgres, lab_dir):
-    loader = _lab_module(lab_dir, "load_shop")
+    loader = starter_module(lab_dir, "load_shop")
     tables = {row[0] for row in postgres.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
     expect({"products", "order_lines"} <= tables,
@@ -159,7 +163,7 @@ def cached_reads_are_faster(answer, elasticache, postgres, lab_dir):
         result.value_or_fail()
     cached_ms = statistics.median(r.seconds for r in results) * 1000
     direct_ms = statistics.median(r.seconds for r in direct) * 1000
-    chart = _lab_module(lab_dir, "measure").chart([
+    chart = starter_module(lab_dir, "measure").chart([
         (f"p50 of {len(results)} reads through cache.py", cached_ms),
         (f"p50 of {len(direct)} reads from PostgreSQL", direct_ms)])
     shown = "\n   " + "\n   ".join(chart)

@@ -8,7 +8,7 @@ LAZY, INVALIDATE, WRITE_THROUGH = "cache-2-lazy-loading.py", "cache-4-invalidate
 
 def order_lines_missing(postgres, lab):
     """The load stopped half way: products are there, order lines are not."""
-    lab.modules["solutions"].load_the_shop(postgres, lab.path)
+    lab.modules["solutions"].load_the_shop(postgres, lab)
     postgres.execute("TRUNCATE order_lines")
 
 

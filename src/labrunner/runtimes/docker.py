@@ -135,14 +135,14 @@ class DockerRuntime:
         try:
             # A port chosen here, not by Docker, is kept when the container starts again
             # (`labrunner fault restart`, `run` after a crash): the learner's env stays right.
-            chosen = free_port()
+            bound = port or free_port()
             container = self.client.containers.create(
                 image,
                 command=command,
                 environment=environment,
                 labels=labels,
                 name=f"labrunner-{lab_id}-{service.name}-{session_id[:8]}",
-                ports={f"{service.container_port}/tcp": (LOOPBACK, port or chosen)},
+                ports={f"{service.container_port}/tcp": (LOOPBACK, bound)},
                 volumes=volumes or None,
             )
             container.start()
@@ -155,7 +155,7 @@ class DockerRuntime:
                     return self.launch(service, lab_id=lab_id, session_id=session_id, port=None,
                                        workspace=workspace, progress=progress, attempts=attempts - 1)
                 raise ServiceError(
-                    f"port {port or chosen} on {LOOPBACK} is taken by another program, so {service.name} cannot use it",
+                    f"port {bound} on {LOOPBACK} is taken by another program, so {service.name} cannot use it",
                     f"choose another with --port {service.name}=PORT, or leave --port out for a free one",
                 ) from None
             raise ServiceError(f"Docker could not start {image}: {text}") from None
