@@ -19,8 +19,9 @@ LAB_KEYS = {
     "format_version", "id", "title", "summary", "aws_services", "level", "minutes",
     "objectives", "services", "steps", "intro", "differences", "outro",
 }
-STEP_KEYS = {"id", "title", "text", "checks", "hints", "solution", "mistakes", "timeout"}
-CODE_FILES = ("checks", "solutions", "mistakes")
+STEP_KEYS = {"id", "title", "text", "checks", "hints", "solution", "mistakes", "routes", "timeout"}
+CODE_FILES = ("checks", "solutions", "mistakes", "routes")
+OPTIONAL_CODE = ("mistakes", "routes")
 
 
 class _Place:
@@ -175,6 +176,7 @@ def parse_lab(lab_dir: Path, source: str = "built-in") -> Lab:
             hints=_str_list(raw, "hints", place, where),
             solution=_check(_get(raw, "solution", str, place, where)),
             mistakes=tuple(mistakes),
+            routes=_str_list(raw, "routes", place, where) if "routes" in raw else (),
             timeout=float(timeout),
         ))
 
@@ -203,7 +205,7 @@ def load_code(lab: Lab) -> Lab:
     for name in CODE_FILES:
         path = lab.path / f"{name}.py"
         if not path.exists():
-            if name == "mistakes":
+            if name in OPTIONAL_CODE:
                 continue
             raise LabError(f"{_shown(path)}: file not found", "every lab needs checks.py and solutions.py")
         lab.modules[name] = _import(lab, name, path)
@@ -217,6 +219,9 @@ def load_code(lab: Lab) -> Lab:
             module = lab.modules.get("mistakes")
             if not callable(getattr(module, mistake.apply, None)):
                 raise place.fail(f"steps[{i}].mistakes[{j}].apply", f"mistakes.py has no function '{mistake.apply}'")
+        for j, route in enumerate(step.routes):
+            if not callable(getattr(lab.modules.get("routes"), route, None)):
+                raise place.fail(f"steps[{i}].routes[{j}]", f"routes.py has no function '{route}'")
     return lab
 
 

@@ -10,6 +10,8 @@ A lab lives in a folder `labs/<id>/`:
     checks.py       check functions: parameters name fixtures (see labrunner.checks)
     solutions.py    one reference solution per step, same fixture rules
     mistakes.py     optional: typical wrong answers that `labrunner test` proves are caught
+    routes.py       optional: correct answers the reference solution does not take (another client,
+                    the CLI's shape, another valid design) that `labrunner test` proves pass
     workspace/      starter files copied into the learner's folder
     solutions/      reference versions of workspace files
 """
@@ -38,6 +40,7 @@ class Step:
     hints: tuple[str, ...]
     solution: str
     mistakes: tuple[Mistake, ...] = ()
+    routes: tuple[str, ...] = ()   # functions in routes.py: other correct answers, proven to pass
     timeout: float = 20.0      # seconds for each check of this step
 
 
