@@ -118,11 +118,19 @@ class PostgresBinaries:
         bindir = self.bin_dir()
         pgdata = os.path.join(data_dir, "pgdata")
         pwfile = os.path.join(data_dir, "pwfile")
-        with open(pwfile, "w") as fh:
-            fh.write(endpoint.password + "\n")
-        run([os.path.join(bindir, "initdb"), "-D", pgdata, "-U", endpoint.username, f"--pwfile={pwfile}",
-             "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
-        os.unlink(pwfile)
+        # Readable by its owner only from the moment it exists, and gone as soon as initdb is
+        # done, also when initdb fails or labrunner is interrupted.
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with open(fd, "w") as fh:
+                fh.write(endpoint.password + "\n")
+            run([os.path.join(bindir, "initdb"), "-D", pgdata, "-U", endpoint.username, f"--pwfile={pwfile}",
+                 "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+        finally:
+            try:
+                os.unlink(pwfile)
+            except FileNotFoundError:
+                pass
         with open(os.path.join(pgdata, "postgresql.conf"), "a") as fh:
             # Loopback only; no unix socket (its path length is limited and nobody needs it).
             fh.write(f"\nlisten_addresses = '127.0.0.1'\nport = {endpoint.port}\n"
