@@ -41,6 +41,12 @@ def connector(endpoint: Endpoint):
     return lambda **kwargs: connect(endpoint, **kwargs)
 
 
+def learner_client(endpoint: Endpoint):
+    """What learner code run by a check gets: psycopg's own default, not autocommit (a
+    function must commit its work, as it would in an application)."""
+    return connect(endpoint, autocommit=False)
+
+
 def probe(endpoint: Endpoint) -> None:
     """Ready when a real query answers over TCP (the image's init server listens on no TCP port)."""
     with connect(endpoint) as conn:
@@ -140,7 +146,9 @@ class PostgresBinaries:
             input=f'CREATE DATABASE "{endpoint.database}";\n')
 
     def argv(self, port: int, data_dir: str) -> list[str]:
-        return [os.path.join(self.bin_dir(), "postgres"), "-D", os.path.join(data_dir, "pgdata")]
+        # -p: the port labrunner gives this start wins over postgresql.conf's (a restart after
+        # `down` may need another one when a program took it meanwhile).
+        return [os.path.join(self.bin_dir(), "postgres"), "-D", os.path.join(data_dir, "pgdata"), "-p", str(port)]
 
 
 SERVICE = Service(
@@ -163,4 +171,5 @@ SERVICE = Service(
     shell="psql",
     local=PostgresBinaries(),
     start_timeout=90.0,
+    learner_client="labrunner.services.postgres:learner_client",
 )
