@@ -14,7 +14,8 @@ def command(as_json):
     rows, broken = [], []
     for item in catalog.all_labs():
         if isinstance(item, LabError):
-            broken.append(item.one_line())
+            broken.append({"id": getattr(item, "lab_id", None), "source": getattr(item, "source", None),
+                           "error": item.one_line()})
             continue
         done = progress.completed(item.id)
         rows.append({
@@ -29,13 +30,15 @@ def command(as_json):
 
     table = Table(box=None, pad_edge=False)
     for column in ("lab", "title", "level", "min", "progress"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "lab")       # an id is typed: never cut it
     for row in rows:
         state = "done" if row["completed"] == row["steps"] else f"{row['completed']}/{row['steps']} steps"
         table.add_row(row["id"], row["title"], row["level"], str(row["minutes"]), state)
     out = console()
     out.print(table)
-    for line in broken:
-        out.print(f"[red]broken:[/] {line}", markup=True)
+    from rich.markup import escape
+
+    for lab in broken:
+        out.print(f"[red]broken:[/] {escape(lab['id'] or '?')}: {escape(lab['error'])}", markup=True)
     out.print("Start one with: labrunner run <lab>")
     return 1 if broken else 0

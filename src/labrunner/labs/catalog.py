@@ -40,21 +40,25 @@ def lab_dirs() -> dict[str, tuple[Path, str]]:
     """Lab id -> (folder, source); an earlier folder wins over a later one."""
     found: dict[str, tuple[Path, str]] = {}
     for base, source in search_dirs():
-        if not base.is_dir():
+        try:
+            children = sorted(base.iterdir()) if base.is_dir() else []
+        except OSError:                    # a folder we may not read holds no labs for us
             continue
-        for child in sorted(base.iterdir()):
+        for child in children:
             if (child / "lab.yaml").is_file() and child.name not in found:
                 found[child.name] = (child, source)
     return found
 
 
 def all_labs() -> list[Lab | LabError]:
-    """Every lab, parsed; a malformed one appears as its error so `list` can show it."""
+    """Every lab, parsed; a malformed one appears as its error (with `lab_id`, `path` and `source`
+    set on it) so `list` can show the good ones and one line for each broken one."""
     labs: list[Lab | LabError] = []
     for lab_id, (path, source) in lab_dirs().items():
         try:
             labs.append(parse_lab(path, source))
         except LabError as exc:
+            exc.lab_id, exc.path, exc.source = lab_id, path, source
             labs.append(exc)
     return labs
 

@@ -21,8 +21,56 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labrunner.errors import LabError
+
 SUPPORTED_FORMAT = 1
 LEVELS = ("beginner", "intermediate", "advanced")
+MAX_TEXT_BYTES = 256 * 1024    # lab.yaml and each text file; the largest built-in one is under 20 KB
+
+
+def shown(path: Path) -> str:
+    """A lab path as a person would write it: relative to the labs folder's parent."""
+    parts = path.parts
+    if "labs" in parts:
+        return str(Path(*parts[len(parts) - parts[::-1].index("labs") - 1:]))
+    if "bundled_labs" in parts:
+        return "labs/" + str(Path(*parts[len(parts) - parts[::-1].index("bundled_labs"):]))
+    return str(path)
+
+
+def inside(lab_dir: Path, relative: str, root: Path | None = None) -> Path:
+    """The file `relative` names in the lab folder, symlinks followed; ValueError saying why when it
+    is not a file inside that folder (an absolute path, `../`, a symlink leading out)."""
+    if not relative or "\0" in relative:
+        raise ValueError("is not a file name")
+    if Path(relative).is_absolute() or Path(relative).drive:
+        raise ValueError(f"'{relative:.80}' is an absolute path; name a file inside the lab folder")
+    root = root or lab_dir.resolve()
+    try:
+        target = (lab_dir / relative).resolve()
+    except (OSError, RuntimeError) as exc:          # a symlink loop
+        raise ValueError(f"'{relative:.80}' cannot be followed ({exc.__class__.__name__})") from None
+    if target == root or root not in target.parents:
+        raise ValueError(f"'{relative:.80}' leads outside the lab folder {shown(lab_dir)}")
+    if not target.is_file():
+        raise ValueError(f"file '{relative:.80}' not found in {shown(lab_dir)}")
+    return target
+
+
+def read_text(path: Path) -> str:
+    """A lab's text file as UTF-8, size-bounded; LabError naming the file otherwise."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_TEXT_BYTES + 1)
+    except OSError as exc:
+        raise LabError(f"{shown(path)}: cannot read: {exc.strerror}") from None
+    if len(data) > MAX_TEXT_BYTES:
+        raise LabError(f"{shown(path)}: larger than {MAX_TEXT_BYTES // 1024} KB", "keep a lab's texts short")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LabError(f"{shown(path)}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                       "save the file as UTF-8") from None
 
 
 @dataclass(frozen=True)
@@ -73,4 +121,9 @@ class Lab:
         return [s.id for s in self.steps].index(step_id)
 
     def read(self, relative: str) -> str:
-        return (self.path / relative).read_text(encoding="utf-8")
+        """A text file of this lab: only inside its own folder, as UTF-8."""
+        try:
+            path = inside(self.path, relative)
+        except ValueError as exc:
+            raise LabError(f"{shown(self.path / 'lab.yaml')}: {exc}") from None
+        return read_text(path)

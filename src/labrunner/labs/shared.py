@@ -8,26 +8,25 @@ labs/_shared/<name>.py, beside the labs, not in labrunner: it is lab content.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 from labrunner.errors import LabError
+from labrunner.labs.model import shown
 
 
 def load(name: str, near: str):
     """Import labs/_shared/<name>.py from the labs folder that holds the file `near` (a lab's
-    file, or another file in _shared)."""
+    file, or another file in _shared). Its faults at import, sys.exit included, are LabErrors
+    naming its file and line."""
+    from labrunner.labs.loader import FUNCTION_PATTERN, import_file
+
+    if not isinstance(name, str) or not FUNCTION_PATTERN.fullmatch(name):
+        raise LabError(f"{shown(Path(near))}: shared lab code {name!r:.60} is not a plain module name")
     here = Path(near).resolve().parent
     path = (here if here.name == "_shared" else here.parent / "_shared") / f"{name}.py"
     if not path.is_file():
-        raise LabError(f"{near}: shared lab code '{name}' not found at labs/_shared/{name}.py")
-    module_name = f"labrunner_shared_{name}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+        raise LabError(f"{shown(Path(near))}: shared lab code '{name}' not found at labs/_shared/{name}.py")
+    return import_file(f"labrunner_shared_{name}", path)
 
 
 def export(name: str, kind: str, namespace: dict, near: str) -> None:
