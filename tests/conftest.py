@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -76,12 +78,48 @@ def docker_required() -> bool:
 
 
 @pytest.fixture
-def docker_runtime():
+def docker_runtime(request):
     """Skip without a Docker daemon, unless LABRUNNER_REQUIRE_DOCKER=1 (CI) makes that a failure."""
     from labrunner.runtimes import docker
 
+    if request.node.get_closest_marker("docker") is None:       # `-m "not docker"` must not reach Docker
+        pytest.fail("this test uses Docker but is not marked `docker` (see pytest_collection_modifyitems)")
     if not docker.available():
         if docker_required():
             pytest.fail("LABRUNNER_REQUIRE_DOCKER=1 but Docker is not reachable")
         pytest.skip("Docker is not reachable")
     return docker.DockerRuntime()
+
+
+# ---- markers: `pytest -m "not docker"` runs on a laptop without Docker, `-m docker` picks the Docker tests.
+# A test is `docker` when it asks for the docker_runtime fixture (directly or through another fixture) or is
+# parametrized with runtime="docker"; the fixture refuses to serve an unmarked test, so a test that reaches
+# it another way fails instead of slipping past `-m "not docker"`. A test is `local` when it, or a fixture
+# it uses, starts labrunner on the local runtime (engine processes on this machine).
+
+LOCAL_RUN = re.compile(r"""["']--runtime["'],\s*["']local["']""")      # the argv of a local run
+
+
+def _runtime_param(item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("runtime") if callspec else None
+
+
+def _sources(item):
+    functions = [item.function]
+    for name in item.fixturenames:
+        for fixturedef in item._fixtureinfo.name2fixturedefs.get(name, ()):
+            functions.append(fixturedef.func)
+    for function in functions:
+        try:
+            yield inspect.getsource(function)
+        except (OSError, TypeError):
+            continue
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "docker_runtime" in item.fixturenames or _runtime_param(item) == "docker":
+            item.add_marker(pytest.mark.docker)
+        if _runtime_param(item) == "local" or any(LOCAL_RUN.search(text) for text in _sources(item)):
+            item.add_marker(pytest.mark.local)
