@@ -15,6 +15,11 @@ def totals(lab_dir):
     return len(orders), sum(Decimal(r["total"]) for r in orders)
 
 
+def free_orders(lab_dir):
+    """How many orders in orders.csv cost nothing (0.00): a CHECK (total > 0) refuses them."""
+    return sum(1 for r in rows(lab_dir, "orders.csv") if Decimal(r["total"]) == 0)
+
+
 def read_export(path):
     """Rows of an exported orders CSV as (order_id, customer_id, total), with or without a header
     line, quoted or not (SQL*Plus CSV markup quotes; bcp does not)."""

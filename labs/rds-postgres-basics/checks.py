@@ -108,8 +108,10 @@ def orders_reference_customers(postgres):
            f"shop.orders' foreign key to shop.customers is on {targets['shop.customers']}; expected (customer_id)")
 
 
-def orders_total_cannot_be_negative(postgres_connect):
-    """Tried for real, in a transaction that is rolled back: any correct constraint passes."""
+def _refuses_total(postgres_connect, total: str) -> bool:
+    """Whether shop.orders refuses an order of this total with a CHECK, tried for real in a
+    transaction that is rolled back (any correct constraint passes, however it is written).
+    Other refusals are told in the learner's words, never as the driver's text."""
     import psycopg
 
     with postgres_connect(autocommit=False) as conn:
@@ -117,14 +119,32 @@ def orders_total_cannot_be_negative(postgres_connect):
             conn.execute("INSERT INTO shop.customers (customer_id, name, email, country) "
                          "VALUES (-7, 'Check', %s, 'Nowhere')", (f"check-{secrets.token_hex(4)}@example.com",))
             conn.execute("INSERT INTO shop.orders (order_id, customer_id, ordered_at, total) "
-                         "VALUES (-7, -7, now(), -1.00)")
+                         f"VALUES (-7, -7, now(), {total})")
         except psycopg.errors.CheckViolation:
-            return
-        except psycopg.errors.UndefinedTable as exc:
-            fail(f"{exc.diag.message_primary}")
+            return True
+        except psycopg.errors.UndefinedColumn:
+            conn.rollback()
+            for table in ("customers", "orders"):
+                _columns(conn, table)
+            fail(f"a test order could not be written: a column of shop.customers or shop.orders is missing "
+                 "or misspelt (customer_id, name, email, country; order_id, customer_id, ordered_at, total)")
+        except psycopg.errors.NotNullViolation as exc:
+            fail(f"a test order could not be written: shop.{exc.diag.table_name}.{exc.diag.column_name} needs a "
+                 "value this lab's data does not have — only the columns of the step, please")
+        except psycopg.Error as exc:
+            kind = type(exc).__name__
+            fail(f"a test order with a total of {total} was refused, but not by a CHECK ({kind}): "
+                 "are shop.customers and shop.orders as the step describes?")
         finally:
             conn.rollback()
-    fail("shop.orders accepted a negative total (-1.00): add CHECK (total >= 0)")
+    return False
+
+
+def orders_total_cannot_be_negative(postgres, postgres_connect):
+    _columns(postgres, "customers")       # "there is no table shop.customers yet", not the driver's words
+    _columns(postgres, "orders")
+    expect(_refuses_total(postgres_connect, "-1.00"),
+           "shop.orders accepted a negative total (-1.00): add CHECK (total >= 0)")
 
 
 # ---- step 3: load ---------------------------------------------------------------
@@ -135,12 +155,17 @@ def customers_loaded(postgres, lab_dir):
     data.expect_customers(stored, lab_dir, "shop.customers")
 
 
-def orders_loaded(postgres, lab_dir):
+def orders_loaded(postgres, postgres_connect, lab_dir):
     ids = [int(r["order_id"]) for r in data.rows(lab_dir, "orders.csv")]
     _columns(postgres, "orders")
     count, total = postgres.execute(
         "SELECT count(*), coalesce(sum(total), 0) FROM shop.orders WHERE order_id = ANY (%s)", (ids,)).fetchone()
-    data.expect_orders(count, total, lab_dir, "shop.orders")
+    hint = ""
+    if count < len(ids) and data.free_orders(lab_dir) and _refuses_total(postgres_connect, "0.00"):
+        hint = (f" — your CHECK on shop.orders refuses a total of 0.00, and {data.free_orders(lab_dir)} orders in "
+                "orders.csv are free (0.00), so \\copy refused the file: make it CHECK (total >= 0) "
+                "(step 2), then load again")
+    data.expect_orders(count, total, lab_dir, "shop.orders", hint)
 
 
 # ---- step 4: index -------------------------------------------------------------
@@ -158,11 +183,18 @@ def orders_by_customer_uses_an_index(postgres):
     nodes = {node["Node Type"] for node in _plan_nodes(plan[0]["Plan"])}
     if nodes & {"Index Scan", "Index Only Scan", "Bitmap Index Scan"}:
         return f"the plan uses {', '.join(sorted(nodes & {'Index Scan', 'Index Only Scan', 'Bitmap Index Scan'}))}"
-    indexed = [r[0] for r in postgres.execute(
-        "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-        "WHERE i.indrelid = 'shop.orders'::regclass AND NOT i.indisprimary")]
-    if indexed:
-        fail(f"shop.orders has an index, but not on customer_id (it starts with {', '.join(indexed)}); "
+    indexes = postgres.execute(
+        "SELECT c.relname, array_agg(a.attname ORDER BY k.n) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid "
+        "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+        "WHERE i.indrelid = 'shop.orders'::regclass AND NOT i.indisprimary GROUP BY c.relname ORDER BY 1").fetchall()
+    if indexes:
+        shown = "; ".join(f"{name} on ({', '.join(cols)})" for name, cols in indexes)
+        later = [name for name, cols in indexes if "customer_id" in cols]
+        why = (f" — customer_id is not its first column, and a lookup by customer_id can only start from an index "
+               "that leads with it: (customer_id), or (customer_id, ...)") if later else ""
+        fail(f"shop.orders has an index, but not on customer_id (it starts with {indexes[0][1][0]}: {shown}){why}; "
              "the plan is still a Seq Scan")
     fail("EXPLAIN SELECT * FROM shop.orders WHERE customer_id = 42 is still a Seq Scan: "
          "create an index on shop.orders (customer_id)")
@@ -278,6 +310,39 @@ def reporting_can_read_shop(postgres, postgres_connect):
         postgres.execute(f"DROP TABLE shop.{probe}")
 
 
+WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+
+
+def _expect_reach_is_shop_only(postgres):
+    """What reporting can reach, asked of the server: its memberships (direct or through other
+    roles), its privileges on every table of shop, and on a table outside shop made for the test."""
+    wide = [r[0] for r in postgres.execute(
+        "SELECT rolname FROM pg_roles WHERE (rolname LIKE 'pg\\_%%' OR rolsuper OR rolcreaterole OR rolcreatedb "
+        "OR rolbypassrls) AND rolname <> 'reporting' AND pg_has_role('reporting', oid, 'MEMBER') "
+        "ORDER BY rolname LIKE 'pg\\_%%' DESC, rolname").fetchall()]
+    if wide:
+        fail(f"reporting is a member of {', '.join(wide)}: through {wide[0]} it reaches far beyond reading "
+             f"schema shop — REVOKE {wide[0]} FROM reporting, and grant only USAGE on shop and SELECT on its tables")
+    for (table,) in postgres.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'shop' ORDER BY 1").fetchall():
+        for privilege in WRITES:
+            if postgres.execute("SELECT has_table_privilege('reporting', %s, %s)",
+                                (f"shop.{table}", privilege)).fetchone()[0]:
+                fail(f"reporting may {privilege} on shop.{table}: a reporting role must only read — "
+                     f"REVOKE {privilege} ON shop.{table} FROM reporting (or REVOKE ALL, then GRANT SELECT)")
+    expect(not postgres.execute("SELECT has_schema_privilege('reporting', 'shop', 'CREATE')").fetchone()[0],
+           "reporting may CREATE tables in schema shop: REVOKE CREATE ON SCHEMA shop FROM reporting")
+    other = f"check_private_{secrets.token_hex(3)}"
+    postgres.execute(f"CREATE SCHEMA {other}")
+    try:
+        postgres.execute(f"CREATE TABLE {other}.secrets (x integer)")
+        outside = postgres.execute("SELECT has_table_privilege('reporting', %s, 'SELECT')",
+                                   (f"{other}.secrets",)).fetchone()[0]
+    finally:
+        postgres.execute(f"DROP SCHEMA {other} CASCADE")
+    expect(not outside, "reporting can read a table in a schema other than shop (the check made one to see): "
+                        "grant SELECT on shop's tables only, not on every schema")
+
+
 def reporting_cannot_write(postgres, postgres_connect):
     import psycopg
 
@@ -303,6 +368,7 @@ def reporting_cannot_write(postgres, postgres_connect):
                 continue
             conn.rollback()
             fail(f"reporting could {what}: a reporting role must only read (REVOKE it, or grant only SELECT)")
+    _expect_reach_is_shop_only(postgres)
 
 
 # ---- step 7: parameter ------------------------------------------------------------
@@ -332,24 +398,44 @@ def slow_query_logging_is_500ms(postgres):
 
 # ---- step 8: snapshot ----------------------------------------------------------------
 
+def _dump_kind(path):
+    """"custom", "tar", "directory" or "plain" for a dump of schema shop at path, else None."""
+    if path.is_dir():
+        toc = path / "toc.dat"
+        if toc.is_file():
+            body = toc.read_bytes()
+            if body[:5] == b"PGDMP" and b"orders" in body and b"shop" in body:
+                return "directory"
+        return None
+    if not path.is_file() or path.stat().st_size > 50_000_000:
+        return None
+    with open(path, "rb") as fh:
+        body = fh.read()
+    if body[:5] == b"PGDMP" and b"orders" in body and b"shop" in body:
+        return "custom"
+    if body[257:262] == b"ustar" and b"toc.dat" in body[:512] and b"PGDMP" in body and b"orders" in body:
+        return "tar"
+    if b"PostgreSQL database dump" in body[:4096] and b"shop.orders" in body:
+        return "plain"
+    return None
+
+
 def _find_dump(workspace):
-    """(path, "custom" or "plain") of the first dump of schema shop in the workspace, or None."""
+    """(path, format) of the first dump of schema shop in the workspace, in any format pg_restore
+    reads (custom, tar, directory) or plain SQL; None if there is none."""
     for path in sorted(workspace.path.rglob("*")):
-        if not path.is_file() or ".labrunner-backup" in path.parts or path.stat().st_size > 50_000_000:
+        if ".labrunner-backup" in path.parts or path.name == "toc.dat":
             continue
-        with open(path, "rb") as fh:
-            body = fh.read()
-        if body[:5] == b"PGDMP" and b"orders" in body and b"shop" in body:
-            return path, "custom"
-        if b"PostgreSQL database dump" in body[:4096] and b"shop.orders" in body:
-            return path, "plain"
+        kind = _dump_kind(path)
+        if kind:
+            return path, kind
     return None
 
 
 def shop_dump_in_workspace(workspace):
     found = _find_dump(workspace)
     expect(found, f"no pg_dump of schema shop in your workspace ({workspace.path}) yet: there, run "
-                  "labrunner tool postgres pg_dump -Fc -n shop -f shop.dump")
+                  "labrunner tool postgres pg_dump -Fc -n shop -f shop.dump (or -Ft, -Fd, or plain SQL)")
     return f"found {found[0].name} ({found[1]} format)"
 
 
@@ -369,19 +455,21 @@ def _dumped_oid(session, workspace, dump, table):
     return None
 
 
-def shop_restored_intact(postgres, lab_dir, session, workspace):
+def shop_restored_intact(postgres, postgres_connect, lab_dir, session, workspace):
     found = _find_dump(workspace)
+    database = postgres.info.dbname
     for table in ("customers", "orders"):
         expect(_has_table(postgres, table), f"shop.{table} is missing: restore it from your dump with "
-                                            "labrunner tool postgres pg_restore -d appdb shop.dump")
+                                            f"labrunner tool postgres pg_restore -d {database} shop.dump "
+                                            "(a plain SQL dump: labrunner tool postgres psql -f shop.sql)")
     expect(found, "there is no dump of schema shop in your workspace to restore from yet")
     dump, kind = found
-    if kind == "custom":
+    if kind != "plain":
         then = _dumped_oid(session, workspace, dump, "orders")
         now = postgres.execute("SELECT 'shop.orders'::regclass::oid").fetchone()[0]
         expect(then is None or then != now,
                f"shop.orders is still the table you dumped (OID {now}): drop schema shop and restore it from "
                f"{dump.name}, as restoring a snapshot would")
     customers_loaded(postgres, lab_dir)
-    orders_loaded(postgres, lab_dir)
+    orders_loaded(postgres, postgres_connect, lab_dir)
     orders_reference_customers(postgres)

@@ -65,3 +65,39 @@ def dump_without_restore(postgres, session, workspace, lab):
 
 def schema_named_with_capitals(postgres):
     postgres.execute('CREATE SCHEMA "Shop"')
+
+
+def total_check_refuses_free_orders(postgres, lab_dir, lab):
+    """CHECK (total > 0) passes step 2's test of a negative total, then refuses the 17 free
+    orders at load: \\copy refuses the whole file."""
+    import psycopg
+
+    postgres.execute("ALTER TABLE shop.orders DROP CONSTRAINT orders_total_check")
+    postgres.execute("ALTER TABLE shop.orders ADD CONSTRAINT orders_total_positive CHECK (total > 0)")
+    _solutions(lab).copy_csv(postgres, lab_dir, "customers")
+    try:
+        _solutions(lab).copy_csv(postgres, lab_dir, "orders")
+    except psycopg.errors.CheckViolation:
+        pass                                # what the learner's \copy said
+
+
+def index_with_customer_id_second(postgres):
+    """The right column, second: a lookup by customer_id cannot start from it."""
+    postgres.execute("CREATE INDEX orders_date_customer_idx ON shop.orders (ordered_at, customer_id)")
+    postgres.execute("ANALYZE shop.orders")
+
+
+def reporting_in_pg_read_all_data(postgres):
+    """Reads shop, writes nothing: and reads every other table of the database too."""
+    postgres.execute("CREATE ROLE reporting WITH LOGIN PASSWORD 'read-only-please'")
+    postgres.execute("GRANT pg_read_all_data TO reporting")
+
+
+def parameter_for_the_database_only(postgres):
+    """ALTER DATABASE ... SET: new sessions of this database get 500ms, the server does not."""
+    postgres.execute(f"ALTER DATABASE {postgres.info.dbname} SET log_min_duration_statement = 500")
+
+
+def tar_dump_not_restored(session, workspace, lab):
+    """A tar-format dump, but the schema was never dropped and restored."""
+    _solutions(lab).run_tool(session, workspace, "pg_dump", "-Ft", "-n", "shop", "-f", "shop.tar")
