@@ -270,17 +270,27 @@ def load_code(lab: Lab) -> Lab:
     """Import checks.py, solutions.py (and mistakes.py, routes.py) and check every name lab.yaml uses."""
     if lab.modules:
         return lab
+    import_code(lab)
+    missing = missing_functions(lab)
+    if missing:
+        lab.modules.clear()
+        raise _Place(lab.path / "lab.yaml").fail(*missing[0])
+    return lab
+
+
+def import_code(lab: Lab) -> None:
+    """Import the lab's Python files into lab.modules (their names not yet checked)."""
     for name in CODE_FILES:
         path = lab.path / f"{name}.py"
         if not path.exists():
             if name in OPTIONAL_CODE:
                 continue
             raise LabError(f"{shown(path)}: file not found", "every lab needs checks.py and solutions.py")
-        lab.modules[name] = import_file(f"labrunner_lab_{lab.id.replace('-', '_')}_{name}", path)
-    missing = missing_functions(lab)
-    if missing:
-        raise _Place(lab.path / "lab.yaml").fail(*missing[0])
-    return lab
+        try:
+            lab.modules[name] = import_file(f"labrunner_lab_{lab.id.replace('-', '_')}_{name}", path)
+        except LabError:
+            lab.modules.clear()
+            raise
 
 
 def missing_functions(lab: Lab) -> list[tuple[str, str]]:
