@@ -29,7 +29,12 @@ CHECKS = ["shop_database_exists", "customers_table_is_right", "orders_table_is_r
 SOLUTIONS = ["create_shop_database", "create_tables", "load_csv", "create_orders_date_index",
              "create_reporting_user", "set_slow_query_log", "snapshot_and_restore"]
 MISTAKES = ["database_named_with_capitals", "tables_in_myisam", "orders_without_foreign_key", "customers_only",
-            "index_on_total", "reporting_with_all_privileges", "slow_log_without_threshold", "dump_without_restore"]
+            "index_on_total", "reporting_with_all_privileges", "slow_log_without_threshold", "dump_without_restore",
+            "total_check_refuses_free_orders", "index_with_ordered_at_second", "reporting_reads_every_database",
+            "slow_log_threshold_in_milliseconds", "dump_not_restored", "tables_without_auto_increment"]
+ROUTES = ["database_from_the_client", "tables_with_bigint_and_column_checks", "load_data_from_the_client",
+          "composite_index_starting_with_ordered_at", "reporting_through_a_default_role", "slow_log_from_the_client",
+          "dump_without_databases_restored_into_shop"]
 
 
 # ---- helpers ---------------------------------------------------------------
@@ -131,25 +136,10 @@ def orders_reference_customers(db):
            "expected customer_id -> customer_id")
 
 
-def orders_total_cannot_be_negative(db_connect):
-    """Tried for real in a transaction that is rolled back: any correct constraint passes."""
-    import pymysql
-
-    conn = db_connect(database="shop", autocommit=False)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("INSERT INTO customers (customer_id, name, email, country) VALUES (2000000001, 'Check', %s, "
-                        "'Nowhere')", (f"check-{secrets.token_hex(4)}@example.com",))
-            cur.execute("INSERT INTO orders (order_id, customer_id, ordered_at, total) "
-                        "VALUES (2000000001, 2000000001, NOW(), -1.00)")
-    except pymysql.err.MySQLError as exc:
-        if exc.args and exc.args[0] in CHECK_VIOLATIONS:
-            return
-        fail(f"the test insert failed for another reason: {exc.args[-1]}")
-    finally:
-        conn.rollback()
-        conn.close()
-    fail("shop.orders accepted a negative total (-1.00): add CHECK (total >= 0)")
+def orders_total_cannot_be_negative(db, db_connect):
+    _columns(db, "customers")
+    _columns(db, "orders")
+    expect(_refuses_total(db_connect, "-1.00"), "shop.orders accepted a negative total (-1.00): add CHECK (total >= 0)")
 
 
 # ---- step 3: load ------------------------------------------------------------------
@@ -160,12 +150,42 @@ def customers_loaded(db, lab_dir):
     data.expect_customers(stored, lab_dir, "shop.customers")
 
 
-def orders_loaded(db, lab_dir):
+def _refuses_total(db_connect, total: str) -> bool:
+    """Whether a CHECK on shop.orders refuses an order of this total: tried for real in a
+    transaction that is rolled back, so any correct constraint passes, however it is written."""
+    import pymysql
+
+    conn = db_connect(database="shop", autocommit=False)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO customers (customer_id, name, email, country) VALUES (2000000001, 'Check', %s, "
+                        "'Nowhere')", (f"check-{secrets.token_hex(4)}@example.com",))
+            cur.execute("INSERT INTO orders (order_id, customer_id, ordered_at, total) "
+                        f"VALUES (2000000001, 2000000001, NOW(), {total})")
+    except pymysql.err.MySQLError as exc:
+        if exc.args and exc.args[0] in CHECK_VIOLATIONS:
+            return True
+        fail(f"a test order with a total of {total} could not be written, and not because of a CHECK: "
+             f"{exc.args[-1]} — are shop.customers and shop.orders as the step describes?")
+    finally:
+        conn.rollback()
+        conn.close()
+    return False
+
+
+def orders_loaded(db, db_connect, lab_dir):
     rows = data.rows(lab_dir, "orders.csv")
     _columns(db, "orders")
     count, total = _rows(db, "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM shop.orders WHERE order_id <= %s",
                          (max(int(r["order_id"]) for r in rows),))[0]
-    data.expect_orders(count, total, lab_dir, "shop.orders")
+    hint = ""
+    free = data.free_orders(lab_dir)
+    if count < len(rows) and free and _refuses_total(db_connect, "0.00"):
+        hint = (f" — your CHECK on shop.orders refuses a total of 0.00, and {free} orders in orders.csv are free "
+                "(0.00): LOAD DATA LOCAL skipped them with a warning each (SHOW WARNINGS). Make it CHECK (total >= 0) "
+                "(step 2: ALTER TABLE shop.orders DROP CONSTRAINT <name>, then ADD CHECK (total >= 0); "
+                "SHOW CREATE TABLE shop.orders names it), then load the orders again")
+    data.expect_orders(count, total, lab_dir, "shop.orders", hint)
     first = min(datetime.strptime(r["ordered_at"], "%Y-%m-%dT%H:%M:%SZ") for r in rows)
     stored_first = _rows(db, "SELECT MIN(ordered_at) FROM shop.orders WHERE order_id <= %s", (len(rows) * 2,))[0][0]
     expect(stored_first == first, f"the earliest ordered_at is {stored_first}; orders.csv says {first} — were the "
@@ -184,9 +204,20 @@ def orders_by_date_uses_an_index(db):
     used = [p for p in plan if p.get("key") and p.get("type") in ("range", "ref", "index_merge")]
     if used:
         return f"the plan uses index {used[0]['key']} ({used[0]['type']})"
-    indexed = sorted({r[0] for r in _rows(db, "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE "
-                                              "TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders' AND SEQ_IN_INDEX = 1 "
-                                              "AND INDEX_NAME <> 'PRIMARY'")} - {"customer_id"})
+    indexes: dict = {}
+    for name, column in _rows(db, "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE "
+                                  "TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders' AND INDEX_NAME <> 'PRIMARY' "
+                                  "ORDER BY INDEX_NAME, SEQ_IN_INDEX"):
+        indexes.setdefault(name, []).append(column)
+    later = {name: cols for name, cols in indexes.items() if "ordered_at" in cols[1:]}
+    if later:
+        name, cols = next(iter(later.items()))
+        wanted = ["ordered_at"] + [c for c in cols if c != "ordered_at"]
+        fail(f"index {name} on shop.orders is on ({', '.join(cols)}): ordered_at is column "
+             f"{cols.index('ordered_at') + 1} of it, and a range on ordered_at can only use an index with ordered_at "
+             f"first — create one on ({', '.join(wanted)}), or on (ordered_at) alone; the plan is still type "
+             f"{plan[0].get('type')} (a full scan)")
+    indexed = sorted({cols[0] for cols in indexes.values()} - {"customer_id"})
     if indexed:
         fail(f"shop.orders has an index on {', '.join(indexed)}, but not on ordered_at: the plan is still "
              f"type {plan[0].get('type')} (a full scan)")
@@ -226,6 +257,29 @@ def reporting_can_read_shop(db, db_connect):
         conn.close()
 
 
+def _expect_reach_is_shop_only(db, db_connect):
+    """Whatever route gave reporting its rights (grants, roles, a default role), ask the server
+    what it reaches: a table the check makes in another database must stay out of its sight."""
+    import pymysql
+
+    other = f"check_private_{secrets.token_hex(3)}"
+    _rows(db, f"CREATE DATABASE `{other}`")
+    try:
+        _rows(db, f"CREATE TABLE `{other}`.secrets (x INT)")
+        conn = _as_reporting(db_connect)
+        try:
+            _rows(conn, f"SELECT COUNT(*) FROM `{other}`.secrets")
+            reached = True
+        except pymysql.err.MySQLError:
+            reached = False
+        finally:
+            conn.close()
+    finally:
+        _rows(db, f"DROP DATABASE `{other}`")
+    expect(not reached, "reporting can read a table in another database (the check made one to see): it reaches "
+                        "beyond shop — grant SELECT ON shop.* only, not ON *.*, to reporting or to its roles")
+
+
 def reporting_cannot_write(db, db_connect):
     import pymysql
 
@@ -238,6 +292,7 @@ def reporting_cannot_write(db, db_connect):
                 ("UPDATE shop.orders", "UPDATE shop.orders SET total = total WHERE order_id = 1"),
                 ("DELETE from shop.orders", "DELETE FROM shop.orders WHERE order_id = -1"),
                 ("CREATE a table in shop", "CREATE TABLE shop.check_reporting_write (x INT)")]
+    _expect_reach_is_shop_only(db, db_connect)
     conn = _as_reporting(db_connect, autocommit=False)
     try:
         for what, sql in attempts:
@@ -283,7 +338,7 @@ def shop_dump_in_workspace(workspace, session):
     return f"found {found.name}"
 
 
-def shop_restored_intact(db, lab_dir, workspace):
+def shop_restored_intact(db, db_connect, lab_dir, workspace):
     for table in ("customers", "orders"):
         expect(_has_table(db, table), f"shop.{table} is missing: restore it from your dump (see the step)")
     dump = _find_dump(workspace)
@@ -294,7 +349,7 @@ def shop_restored_intact(db, lab_dir, workspace):
            f"shop.orders is older than {dump.name}: drop database shop and restore it from the dump, as "
            "restoring a snapshot would")
     customers_loaded(db, lab_dir)
-    orders_loaded(db, lab_dir)
+    orders_loaded(db, db_connect, lab_dir)
     orders_reference_customers(db)
 
 
@@ -415,3 +470,130 @@ def slow_log_without_threshold(db):
 def dump_without_restore(db, session, workspace):
     _dump(session, workspace)
     _rows(db, "DROP DATABASE shop")
+
+
+def _is_mariadb(db) -> bool:
+    return "mariadb" in _rows(db, "SELECT VERSION()")[0][0].lower()
+
+
+def _default_role(db, role, user="'reporting'@'%'"):
+    """SET DEFAULT ROLE in each engine's words (MySQL: TO the user; MariaDB: FOR the user)."""
+    _rows(db, f"SET DEFAULT ROLE {role} {'FOR' if _is_mariadb(db) else 'TO'} {user}")
+
+
+def total_check_refuses_free_orders(db, lab_dir):
+    """CHECK (total > 0) passes step 2's test of a negative total; at load, LOAD DATA LOCAL skips
+    the 17 free orders with a warning each."""
+    _rows(db, "ALTER TABLE shop.orders DROP CONSTRAINT orders_total_check")
+    _rows(db, "ALTER TABLE shop.orders ADD CONSTRAINT orders_total_positive CHECK (total > 0)")
+    _load(db, lab_dir, "customers")
+    path = str((lab_dir / "workspace" / "orders.csv").resolve()).replace("\\", "/")
+    _rows(db, f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE shop.orders FIELDS TERMINATED BY ',' IGNORE 1 LINES "
+              "(order_id, customer_id, @ordered_at, total) "
+              "SET ordered_at = STR_TO_DATE(@ordered_at, '%%Y-%%m-%%dT%%H:%%i:%%sZ')", ())
+
+
+def index_with_ordered_at_second(db):
+    """The right columns in the wrong order: a range on ordered_at cannot start from it."""
+    _rows(db, "CREATE INDEX orders_customer_date_idx ON shop.orders (customer_id, ordered_at)")
+    _rows(db, "ANALYZE TABLE shop.orders")
+
+
+def reporting_reads_every_database(db):
+    """SELECT on *.*, through a default role: nothing shows in the user's own grants."""
+    _rows(db, "CREATE ROLE all_readers")
+    _rows(db, "GRANT SELECT ON *.* TO all_readers")
+    _rows(db, "CREATE USER 'reporting'@'%%' IDENTIFIED BY %s", (REPORTING_PASSWORD,))
+    _rows(db, "GRANT all_readers TO 'reporting'@'%'")
+    _default_role(db, "all_readers")
+
+
+def slow_log_threshold_in_milliseconds(db):
+    """long_query_time counts seconds: 500 is more than eight minutes."""
+    _rows(db, "SET GLOBAL slow_query_log = ON")
+    _rows(db, "SET GLOBAL long_query_time = 500")
+
+
+def dump_not_restored(db, session, workspace):
+    """A dump, but the database was never dropped and restored from it."""
+    import time
+
+    time.sleep(2.1)                 # a learner's dump comes a while after the tables were made
+    _dump(session, workspace)
+
+
+def tables_without_auto_increment(db):
+    _rows(db, CUSTOMERS.replace("customer_id INT AUTO_INCREMENT PRIMARY KEY", "customer_id INT PRIMARY KEY"))
+    _rows(db, ORDERS)
+
+
+# ---- routes: correct answers the reference solutions do not take ---------------------------
+
+def _client(session):
+    return DUMP_TOOLS[next(iter(session.services))][1]
+
+
+def database_from_the_client(session, workspace):
+    """The mysql (or mariadb) client's shape, with a character set named."""
+    run_tool(session, workspace, _client(session), "-e",
+             "CREATE DATABASE IF NOT EXISTS shop CHARACTER SET utf8mb4")
+
+
+def tables_with_bigint_and_column_checks(db):
+    """BIGINT keys, TIMESTAMP, a column-level CHECK, a named UNIQUE KEY, no ENGINE clause
+    (InnoDB is the default), and the foreign key added afterwards with ALTER TABLE."""
+    _rows(db, """CREATE TABLE shop.customers (
+        customer_id BIGINT NOT NULL AUTO_INCREMENT,
+        name VARCHAR(200) NOT NULL,
+        email VARCHAR(320) NOT NULL,
+        country VARCHAR(100) NOT NULL,
+        PRIMARY KEY (customer_id),
+        UNIQUE KEY customers_email_uq (email))""")
+    _rows(db, """CREATE TABLE shop.orders (
+        order_id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        customer_id BIGINT NOT NULL,
+        ordered_at TIMESTAMP NOT NULL,
+        total DECIMAL(12, 2) NOT NULL CHECK (total >= 0))""")
+    _rows(db, "ALTER TABLE shop.orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) "
+              "REFERENCES shop.customers (customer_id)")
+
+
+def load_data_from_the_client(session, workspace):
+    """LOAD DATA LOCAL INFILE from the client started in the lab folder, as the step shows."""
+    run_tool(session, workspace, _client(session), "-e",
+             "LOAD DATA LOCAL INFILE 'customers.csv' INTO TABLE shop.customers "
+             "FIELDS TERMINATED BY ',' IGNORE 1 LINES; "
+             "LOAD DATA LOCAL INFILE 'orders.csv' INTO TABLE shop.orders "
+             "FIELDS TERMINATED BY ',' IGNORE 1 LINES (order_id, customer_id, @ordered_at, total) "
+             "SET ordered_at = STR_TO_DATE(@ordered_at, '%Y-%m-%dT%H:%i:%sZ')")
+
+
+def composite_index_starting_with_ordered_at(db):
+    _rows(db, "ALTER TABLE shop.orders ADD INDEX by_date_and_customer (ordered_at, customer_id)")
+    _rows(db, "ANALYZE TABLE shop.orders")
+
+
+def reporting_through_a_default_role(db):
+    """The rights go to a role, the role to the user, and it is the user's default role."""
+    _rows(db, "CREATE ROLE shop_reader")
+    _rows(db, "GRANT SELECT ON shop.* TO shop_reader")
+    _rows(db, "CREATE USER 'reporting'@'%%' IDENTIFIED BY %s", (REPORTING_PASSWORD,))
+    _rows(db, "GRANT shop_reader TO 'reporting'@'%'")
+    _default_role(db, "shop_reader")
+
+
+def slow_log_from_the_client(session, workspace):
+    run_tool(session, workspace, _client(session), "-e",
+             "SET GLOBAL slow_query_log = 1; SET GLOBAL long_query_time = 0.500")
+
+
+def dump_without_databases_restored_into_shop(db, session, workspace):
+    """A dump of the tables only (no --databases, so no CREATE DATABASE in it), restored into a
+    new, empty shop with -D shop."""
+    with open(workspace.path / "shop-tables.sql", "wb") as out:
+        run_tool(session, workspace, DUMP_TOOLS[next(iter(session.services))][0], "--single-transaction", "shop",
+                 stdout=out)
+    _rows(db, "DROP DATABASE shop")
+    _rows(db, "CREATE DATABASE shop")
+    with open(workspace.path / "shop-tables.sql", "rb") as dump:
+        run_tool(session, workspace, _client(session), "-D", "shop", stdin=dump)

@@ -57,6 +57,16 @@ def initialize(endpoint: Endpoint) -> None:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{endpoint.database}`")
 
 
+def _roles(cur) -> set[str]:
+    """MariaDB's roles, which live beside the users in mysql.user (is_role = 'Y') and are dropped
+    with DROP ROLE. MySQL has no such column: its roles are accounts, and DROP USER drops them."""
+    try:
+        cur.execute("SELECT User FROM mysql.user WHERE is_role = 'Y'")
+    except Exception:               # MySQL: no is_role column
+        return set()
+    return {row[0] for row in cur.fetchall()}
+
+
 def reset(endpoint: Endpoint) -> None:
     """Only the session's (empty) database and the system users; global variables at their defaults."""
     with _as_root(endpoint) as conn:
@@ -67,9 +77,14 @@ def reset(endpoint: Endpoint) -> None:
                     cur.execute(f"DROP DATABASE `{name}`")
             cur.execute(f"CREATE DATABASE `{endpoint.database}`")
             cur.execute("SELECT User, Host FROM mysql.user")
-            for user, host in cur.fetchall():
+            accounts = cur.fetchall()
+            roles = _roles(cur)
+            for user, host in accounts:
                 if user not in SYSTEM_USERS and user:
-                    cur.execute("DROP USER %s@%s", (user, host))
+                    if user in roles and not host:
+                        cur.execute("DROP ROLE %s", (user,))    # MariaDB refuses DROP USER of a role (1396)
+                    else:
+                        cur.execute("DROP USER %s@%s", (user, host))
             cur.execute("SET GLOBAL slow_query_log = DEFAULT")
             cur.execute("SET GLOBAL long_query_time = DEFAULT")
             try:
