@@ -1,13 +1,15 @@
-"""The ElastiCache and MemoryDB stand-ins (Valkey): persistence settings, passwords, loopback,
-and the durability difference counted for real after SIGKILL, on both runtimes."""
+"""The ElastiCache and MemoryDB stand-ins (Valkey, spoken to with redis-py): persistence settings,
+passwords, loopback, and the durability difference counted for real after SIGKILL, on both runtimes."""
 
 import os
 import subprocess
 from types import SimpleNamespace
 
 import pytest
+import redis
 
 from labrunner import sessions
+from labrunner.errors import LabError
 from labrunner.services import elasticache, memorydb
 from labrunner.services.base import Endpoint
 
@@ -45,6 +47,7 @@ def test_sigkill_loses_nothing_on_memorydb_and_everything_on_elasticache(cli, ru
         written = {}
         for name, service in (("memorydb", memorydb), ("elasticache", elasticache)):
             conn = service.SERVICE.fixtures[name](session.endpoint(name))
+            assert isinstance(conn, redis.Redis)               # the design's client, redis-py
             written[name] = write_keys(conn)
             conn.close()
         for name in written:
@@ -62,7 +65,6 @@ def test_sigkill_loses_nothing_on_memorydb_and_everything_on_elasticache(cli, ru
 
 def test_local_servers_bind_loopback_and_want_the_password(cli):
     import psutil
-    import valkey
 
     assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
     try:
@@ -71,8 +73,8 @@ def test_local_servers_bind_loopback_and_want_the_password(cli):
             listening = {(c.laddr.ip, c.laddr.port) for c in psutil.Process(state["pid"]).net_connections("inet")
                          if c.status == psutil.CONN_LISTEN}
             assert listening == {("127.0.0.1", state["port"])}
-            with pytest.raises(valkey.exceptions.AuthenticationError):
-                valkey.Valkey(host="127.0.0.1", port=state["port"]).ping()
+            with pytest.raises(redis.exceptions.AuthenticationError):
+                redis.Redis(host="127.0.0.1", port=state["port"]).ping()
         labrunner = os.path.join(os.path.dirname(os.sys.executable), "labrunner")
         done = subprocess.run([labrunner, "shell", "elasticache"], input="PING\n", capture_output=True, text=True,
                               timeout=60)
@@ -91,6 +93,8 @@ def test_answer_hands_learner_code_one_client_per_service_and_times_each_call(cl
         "def put(durable, cache, key):\n"
         "    durable.set(key, 'd'); cache.set(key, 'c')\n"
         "    return [id(durable), id(cache)]\n"
+        "def kinds(durable, cache):\n"
+        "    return [type(durable).__module__, type(cache).__name__]\n"
         "def read(durable, cache, key):\n"
         "    time.sleep(0.3)\n"
         "    return [durable.get(key), cache.get(key), id(durable), id(cache)]\n")
@@ -104,6 +108,10 @@ def test_answer_hands_learner_code_one_client_per_service_and_times_each_call(cl
         assert read.value[2:] == put.value                       # shared: the same clients
         assert read.seconds >= 0.3 and 0 < put.seconds < read.seconds   # each call timed on its own
         assert read.describe_call() == "read(durable, cache, 'k1')"
+        (kinds,) = runner.run("two.py", [("kinds", ())], connect=["memorydb", "elasticache"])
+        assert kinds.value == ["redis.client", "Redis"]            # redis-py, from the services' learner_client
+        with pytest.raises(LabError, match="connect='redis' names no service of this lab"):
+            runner.call("two.py", "kinds", connect="redis")         # two Valkey services: name one
     finally:
         cli("down", "--all")
 

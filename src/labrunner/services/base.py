@@ -3,7 +3,8 @@
 A service module (services/<name>.py) builds one `Service`: the Docker image
 with its pinned tag, the container port and arguments, how to run the engine
 without Docker (`LocalRecipe`), a readiness probe shared by both runtimes, the
-fixtures that checks ask for by name, and how to wipe its data for `reset`.
+fixtures that checks ask for by name, the client learner code gets (`learner_client`),
+and how to wipe its data for `reset`.
 """
 
 from __future__ import annotations
@@ -85,3 +86,8 @@ class Service:
     local: LocalRecipe | None = None
     local_unavailable_reason: str = ""  # when local is None: why, said plainly
     start_timeout: float = 60.0
+    # The client learner code gets from `answer.call(..., connect=<name>)`: "module:function",
+    # imported in the answer's child and called with the Endpoint. Keep that module light: it is
+    # all the child imports for this service (the driver itself inside the function).
+    learner_client: str = ""
+    aliases: tuple[str, ...] = ()       # other names for it in a lab with one such service

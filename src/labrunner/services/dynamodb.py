@@ -117,5 +117,6 @@ SERVICE = Service(
     shared_fixtures=("dynamodb", "dynamodb_resource"),
     local=MotoServer(),
     start_timeout=60.0,
+    learner_client="labrunner.services.dynamodb:resource",
 )
 

@@ -223,4 +223,5 @@ def make_service(*, name: str, aws_name: str, image: str, docker_standin: str, e
         initialize=initialize,
         local=PrivateServer(want_mysql=want_mysql),
         start_timeout=120.0,
+        learner_client="labrunner.services.mysql_client:learner_client",
     )

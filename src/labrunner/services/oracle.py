@@ -33,6 +33,11 @@ def connector(endpoint: Endpoint):
     return lambda **kwargs: connect(endpoint, **kwargs)
 
 
+def learner_client(endpoint: Endpoint):
+    """What learner code run by a check gets: a python-oracledb connection, not autocommit."""
+    return connect(endpoint, autocommit=False)
+
+
 def _as_system(endpoint: Endpoint):
     return connect(endpoint, user="system")          # the image sets SYSTEM's password to ORACLE_PASSWORD
 
@@ -79,6 +84,7 @@ def shell_args(endpoint: Endpoint) -> list[str]:
 
 
 SERVICE = Service(
+    learner_client="labrunner.services.oracle:learner_client",
     name="oracle",
     aws_name="Amazon RDS for Oracle",
     image=IMAGE,

@@ -36,6 +36,11 @@ def connector(endpoint: Endpoint):
     return lambda **kwargs: connect(endpoint, **kwargs)
 
 
+def learner_client(endpoint: Endpoint):
+    """What learner code run by a check gets: a python-tds connection, not autocommit."""
+    return connect(endpoint, autocommit=False)
+
+
 def _as_sa(endpoint: Endpoint):
     return connect(endpoint, user="sa", database="master")
 
@@ -86,6 +91,7 @@ def docker_environment(endpoint: Endpoint) -> dict[str, str]:
 
 
 SERVICE = Service(
+    learner_client="labrunner.services.sqlserver:learner_client",
     name="sqlserver",
     aws_name="Amazon RDS for SQL Server",
     image=IMAGE,

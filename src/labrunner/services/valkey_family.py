@@ -16,11 +16,17 @@ NO_PERSISTENCE = {"appendonly": "no", "appendfsync": "everysec", "save": ""}
 FSYNC_ALWAYS = {"appendonly": "yes", "appendfsync": "always", "save": ""}
 
 
-def client(endpoint: Endpoint):
-    import valkey
+def client(endpoint: Endpoint, socket_timeout: float = 15):
+    """A redis-py client (the `redis` package speaks to Valkey), strings decoded."""
+    import redis
 
-    return valkey.Valkey(host=endpoint.host, port=endpoint.port, password=endpoint.password,
-                         decode_responses=True, socket_connect_timeout=3, socket_timeout=15)
+    return redis.Redis(host=endpoint.host, port=endpoint.port, password=endpoint.password,
+                       decode_responses=True, socket_connect_timeout=3, socket_timeout=socket_timeout)
+
+
+def learner_client(endpoint: Endpoint):
+    """What learner code run by a check gets: the same client, a shorter read timeout."""
+    return client(endpoint, socket_timeout=10)
 
 
 def probe(endpoint: Endpoint) -> None:
@@ -115,4 +121,5 @@ def make_service(*, name: str, aws_name: str, docker_standin: str, settings: dic
         username="default", database="0", needs_password=True, docker_command=docker_command,
         clients=("valkey-cli",), client_args=client_args,
         shell="valkey-cli", local=ValkeyServer(settings), start_timeout=30.0,
+        learner_client="labrunner.services.valkey_family:learner_client", aliases=("valkey", "redis"),
     )
