@@ -33,7 +33,10 @@ alive() {
     && ! grep -q '^State:[[:space:]]*Z' "/proc/$2/status" 2>/dev/null
 }
 
-PIDFILE=/var/run/docker.pid
+# LABRUNNER_DOCKER_RUN_DIR moves the pid files (default /var/run): the script's own test runs
+# it with a stand-in dockerd, away from the real daemon's files.
+RUN_DIR="${LABRUNNER_DOCKER_RUN_DIR:-/var/run}"
+PIDFILE="$RUN_DIR/docker.pid"
 pid="$(cat "$PIDFILE" 2>/dev/null || true)"
 if alive dockerd "$pid"; then
   echo "docker-up: dockerd ($pid) is running but not answering yet; waiting" >&2
@@ -41,13 +44,21 @@ else
   # A killed daemon leaves pid files behind: dockerd refuses to start over its own, and
   # waits in vain for the containerd named in the other if that pid still exists.
   rm -f "$PIDFILE"
-  cpidfile=/var/run/docker/containerd/containerd.pid
+  cpidfile="$RUN_DIR/docker/containerd/containerd.pid"
   alive containerd "$(cat "$cpidfile" 2>/dev/null || true)" || rm -f "$cpidfile"
   mkdir -p "$CACHE"
   echo "docker-up: starting dockerd (log: $LOG)" >&2
-  # setsid + nohup: the daemon must outlive this script and the shell that ran it.
-  setsid nohup dockerd >>"$LOG" 2>&1 </dev/null &
-  pid=$!
+  # The daemon must outlive this script and the shell that ran it: its own session, no terminal
+  # to hang up. setsid -f always forks (plain setsid forks only where its caller leads a process
+  # group, e.g. under `set -m`), so $! is never dockerd's pid: the small shell writes its own
+  # pid, which exec hands on to dockerd, and that is the pid to watch.
+  started="$CACHE/dockerd.started"
+  rm -f "$started"
+  setsid -f sh -c 'echo $$ >"$0.part" && mv "$0.part" "$0" && exec "$@"' "$started" \
+    dockerd --pidfile "$PIDFILE" >>"$LOG" 2>&1 </dev/null
+  for _ in $(seq 1 50); do [ -s "$started" ] && break; sleep 0.1; done
+  pid="$(cat "$started" 2>/dev/null || true)"
+  [ -n "$pid" ] || die "dockerd did not start; see $LOG"
 fi
 
 for _ in $(seq 1 60); do
