@@ -2,6 +2,7 @@
 at import, and a malformed lab.yaml is refused quickly in one line (and does not break `list`)."""
 
 import os
+import re
 import time
 
 import pytest
@@ -172,7 +173,7 @@ def test_an_alias_bomb_fails_fast_in_a_short_line(lab_copy):
 def test_an_alias_is_refused(lab_copy):
     lab_dir = lab_copy()
     text = (lab_dir / "lab.yaml").read_text()
-    text = text.replace("level: beginner", "level: &lvl beginner", 1)
+    text = re.sub(r"(?m)^level: ", "level: &lvl ", text, count=1)
     (lab_dir / "lab.yaml").write_text(text)
     assert "an anchor (&lvl) is not allowed" in error_of(lab_dir)
 
@@ -180,7 +181,7 @@ def test_an_alias_is_refused(lab_copy):
 def test_a_duplicate_key_is_refused(lab_copy):
     lab_dir = lab_copy()
     text = (lab_dir / "lab.yaml").read_text()
-    (lab_dir / "lab.yaml").write_text(text.replace("level: beginner\n", "level: beginner\ntitle: Another\n", 1))
+    (lab_dir / "lab.yaml").write_text(re.sub(r"(?m)^(level: .*)$", "\\1\ntitle: Another", text, count=1))
     message = error_of(lab_dir)
     assert "lab.yaml: line" in message and "duplicate key 'title'" in message
 
@@ -188,7 +189,7 @@ def test_a_duplicate_key_is_refused(lab_copy):
 def test_a_lab_yaml_not_in_utf8_names_the_file(lab_copy):
     lab_dir = lab_copy()
     text = (lab_dir / "lab.yaml").read_text()
-    (lab_dir / "lab.yaml").write_bytes(text.replace("Music", "Musique \xe9t\xe9").encode("latin-1"))
+    (lab_dir / "lab.yaml").write_bytes(text.encode("utf-8") + "# \xe9t\xe9\n".encode("latin-1"))
     message = error_of(lab_dir)
     assert message.startswith("labs/dynamodb-basics/lab.yaml: not UTF-8 text (byte 0xe9")
     assert "save the file as UTF-8" in message
@@ -228,7 +229,7 @@ def test_minutes_out_of_range_are_refused(lab_copy, value, expected):
 
 def test_a_number_of_thousands_of_digits_is_a_lab_error(lab_copy):
     lab_dir = lab_copy()
-    text = (lab_dir / "lab.yaml").read_text().replace("minutes: 35", "minutes: " + "9" * 5000)
+    text = re.sub(r"(?m)^minutes: .*$", "minutes: " + "9" * 5000, (lab_dir / "lab.yaml").read_text())
     (lab_dir / "lab.yaml").write_text(text)
     message = error_of(lab_dir)
     assert "not valid YAML" in message and len(message) < 300
@@ -255,7 +256,7 @@ def test_field_bounds(lab_copy, change, expected):
 def test_a_huge_lab_yaml_is_refused_by_size(lab_copy):
     lab_dir = lab_copy()
     text = (lab_dir / "lab.yaml").read_text()
-    (lab_dir / "lab.yaml").write_text(text.replace("summary: ", "summary: " + "word " * 2_000_000, 1))
+    (lab_dir / "lab.yaml").write_text(text + "# " + "word " * 2_000_000 + "\n")
     started = time.perf_counter()
     assert "labs/dynamodb-basics/lab.yaml: larger than 256 KB" in error_of(lab_dir)
     assert time.perf_counter() - started < 1.0
@@ -304,3 +305,16 @@ def test_an_unreadable_labs_folder_does_not_break_list(cli, tmp_path):
         assert result.code == 0 and result.json()["labs"]
     finally:
         os.chmod(folder, 0o755)
+
+
+def test_list_never_cuts_a_lab_id_on_a_narrow_terminal(cli, monkeypatch):
+    """Ids are typed (`labrunner run <id>`): a 60-column terminal shows each one whole."""
+    from labrunner.cli import common
+    from labrunner.labs import catalog
+
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setattr(common, "_console", None)        # a console measured at 60 columns
+    result = cli("list")
+    assert result.code == 0, result
+    shown_ids = {line.split()[0] for line in result.out.splitlines()[1:] if line[:1].strip()}
+    assert set(catalog.lab_dirs()) <= shown_ids, result.out

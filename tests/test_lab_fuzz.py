@@ -1,7 +1,10 @@
 """Fuzz the lab loader: a few hundred seeded mutations of the real labs' lab.yaml (byte flips,
 truncation, type swaps, deletions, huge values, aliases, non-UTF-8 bytes) loaded through the
-catalog. Nothing but a LabError may escape, and no load may take 2 s."""
+catalog (and, now and then, through its code and the static rules). Nothing but a LabError may
+escape, and no load may take 2 s."""
 
+import copy
+import functools
 import random
 import shutil
 import time
@@ -11,7 +14,7 @@ import pytest
 import yaml
 
 from labrunner.errors import LabError
-from labrunner.labs import catalog
+from labrunner.labs import catalog, rules
 from labrunner.labs.loader import load_code
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,7 +29,7 @@ ODD_VALUES = [
 ]
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
     def ignore_aliases(self, data):
         return True
 
@@ -54,12 +57,30 @@ def _delete(doc, path):
     del doc[path[-1]]
 
 
+@functools.lru_cache(maxsize=None)
+def _parsed(text: str):
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def _structural(rng, text: str) -> bytes:
-    doc = yaml.safe_load(text)
+    doc = copy.deepcopy(_parsed(text))
     places = [p for p, _ in _paths(doc) if p]
     path = rng.choice(places)
-    kind = rng.choice(["swap", "swap", "delete", "duplicate", "huge"])
-    if kind == "swap":
+    kind = rng.choice(["swap", "swap", "delete", "duplicate", "huge", "mild", "mild"])
+    if kind == "mild":                   # still loads, but may break a lab rule
+        step = rng.choice(doc["steps"])
+        change = rng.choice(["no-mistakes", "one-hint", "title", "reorder", "same-hints"])
+        if change == "no-mistakes":
+            step.pop("mistakes", None)
+        elif change == "one-hint":
+            step["hints"] = step["hints"][:1]
+        elif change == "title":
+            step["title"] += " (changed)"
+        elif change == "reorder":
+            rng.shuffle(doc["steps"])
+        else:
+            step["hints"] = [step["hints"][0]] * 3
+    elif kind == "swap":
         _set(doc, path, rng.choice(ODD_VALUES))
     elif kind == "delete":
         _delete(doc, path)
@@ -111,7 +132,7 @@ def test_mutated_lab_files_fail_only_as_lab_errors_and_quickly(seeds, tmp_path, 
         shutil.copytree(REPO / "labs" / lab_id, labs_dir / lab_id, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setenv("LABRUNNER_LABS_PATH", str(labs_dir))
     rng = random.Random(SEED)
-    outcomes, slowest, started_all = {"loaded": 0, "refused": 0}, 0.0, time.perf_counter()
+    outcomes, slowest, started_all = {"loaded": 0, "refused": 0, "findings": 0}, 0.0, time.perf_counter()
     for round_no in range(ROUNDS):
         lab_id = rng.choice(sorted(seeds))
         mutate = _structural if rng.random() < 0.5 else _textual
@@ -125,6 +146,9 @@ def test_mutated_lab_files_fail_only_as_lab_errors_and_quickly(seeds, tmp_path, 
                 lab.read(name)
             if round_no % 10 == 0:                 # importing the code each round is slow; now and then
                 load_code(lab)
+            found = rules.check(lab.path, lab.source)      # the static rules take whatever loads, too
+            assert all("\n" not in f.line() for f in found), [f.line() for f in found]
+            outcomes["findings"] += len(found)
             outcomes["loaded"] += 1
         except LabError as exc:
             message = exc.one_line()
@@ -138,5 +162,6 @@ def test_mutated_lab_files_fail_only_as_lab_errors_and_quickly(seeds, tmp_path, 
         assert took < 2.0, f"round {round_no} ({lab_id}) took {took:.2f} s"
     total = time.perf_counter() - started_all
     print(f"\nfuzz: {ROUNDS} mutated lab files, {outcomes['loaded']} loaded, {outcomes['refused']} refused, "
-          f"slowest {slowest * 1000:.0f} ms, total {total:.1f} s")
+          f"{outcomes['findings']} rule findings in the loaded ones, slowest {slowest * 1000:.0f} ms, "
+          f"total {total:.1f} s")
     assert outcomes["refused"] > ROUNDS // 4 and outcomes["loaded"] > 0      # the mutations did bite

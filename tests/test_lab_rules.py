@@ -2,12 +2,14 @@
 rules the project's tests hold the built-in labs to, with no engine; and `test --json` answers
 every error with a JSON object."""
 
+import re
 import time
 
 import pytest
 import yaml
 
 from labrunner.labs import rules
+from labrunner.labs.loader import parse_lab
 
 
 class _Dumper(yaml.SafeDumper):
@@ -32,11 +34,17 @@ def lines(findings) -> list[str]:
     return [f.line() for f in findings]
 
 
+def step_id(lab_dir, index: int) -> str:
+    return parse_lab(lab_dir).steps[index].id
+
+
 def test_a_step_with_one_hint_breaks_the_tiered_hints_rule(lab_copy):
-    found = new_findings(lab_copy(), lambda d: edit(d, lambda y: y["steps"][1].__setitem__("hints", ["one"])))
-    assert lines(found) == ["labs/dynamodb-basics/lab.yaml: steps[1]: 'load-items' has 1 hint; give at least 2, "
+    lab_dir = lab_copy()
+    found = new_findings(lab_dir, lambda d: edit(d, lambda y: y["steps"][1].__setitem__("hints", ["one"])))
+    second = step_id(lab_dir, 1)
+    assert lines(found) == [f"labs/dynamodb-basics/lab.yaml: steps[1]: '{second}' has 1 hint; give at least 2, "
                             "tiered: a nudge, the approach, nearly the answer"]
-    assert found[0].rule == "hints" and found[0].step == "load-items"
+    assert found[0].rule == "hints" and found[0].step == second
 
 
 def test_a_repeated_hint_is_found(lab_copy):
@@ -45,25 +53,30 @@ def test_a_repeated_hint_is_found(lab_copy):
 
 
 def test_a_step_without_a_mistake_is_found(lab_copy):
-    found = new_findings(lab_copy(), lambda d: edit(d, lambda y: y["steps"][2].pop("mistakes")))
-    assert [(f.rule, f.step) for f in found] == [("mistakes", "query-by-key")]
-    assert "'query-by-key' lists no mistakes" in found[0].message
+    lab_dir = lab_copy()
+    found = new_findings(lab_dir, lambda d: edit(d, lambda y: y["steps"][2].pop("mistakes")))
+    third = step_id(lab_dir, 2)
+    assert [(f.rule, f.step) for f in found] == [("mistakes", third)]
+    assert f"'{third}' lists no mistakes" in found[0].message
 
 
 def test_a_title_that_differs_from_its_heading_is_found(lab_copy):
-    found = new_findings(lab_copy(), lambda d: edit(d, lambda y: y["steps"][0].__setitem__("title", "Make a table")))
-    assert lines(found) == ["labs/dynamodb-basics/lab.yaml: steps[0]: 'create-table' is titled 'Make a table' but "
-                            "steps/01-create-table.md is headed 'Step 1: Create the Music table'; make them the "
-                            "same (the run loop shows both)"]
+    lab_dir = lab_copy()
+    first = parse_lab(lab_dir).steps[0]
+    found = new_findings(lab_dir, lambda d: edit(d, lambda y: y["steps"][0].__setitem__("title", "Make a table")))
+    assert lines(found) == [f"labs/dynamodb-basics/lab.yaml: steps[0]: '{first.id}' is titled 'Make a table' but "
+                            f"{first.text} is headed 'Step 1: {first.title}'; make them the same (the run loop "
+                            "shows both)"]
 
 
 def test_a_heading_with_the_wrong_step_number_is_found(lab_copy):
     def renumber(lab_dir):
-        text = lab_dir / "steps" / "02-load-items.md"
-        text.write_text(text.read_text().replace("# Step 2:", "# Step 3:", 1))
+        text = lab_dir / parse_lab(lab_dir).steps[1].text
+        text.write_text(re.sub(r"(?m)^# .*$", "# Step 3: Something else", text.read_text(), count=1))
 
-    found = new_findings(lab_copy(), renumber)
-    assert [f.rule for f in found] == ["title"] and "'load-items' is step 2 but" in found[0].message
+    lab_dir = lab_copy()
+    found = new_findings(lab_dir, renumber)
+    assert [f.rule for f in found] == ["title"] and f"'{step_id(lab_dir, 1)}' is step 2 but" in found[0].message
 
 
 def test_every_missing_function_is_found_not_only_the_first(lab_copy):

@@ -29,8 +29,9 @@ def command(as_json):
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False)
-    for column in ("lab", "title", "level", "min", "progress"):
-        table.add_column(column, no_wrap=column == "lab")       # an id is typed: never cut it
+    table.add_column("lab", no_wrap=True, min_width=max((len(r["id"]) for r in rows), default=3))  # typed: never cut
+    for column in ("title", "level", "min", "progress"):
+        table.add_column(column)
     for row in rows:
         state = "done" if row["completed"] == row["steps"] else f"{row['completed']}/{row['steps']} steps"
         table.add_row(row["id"], row["title"], row["level"], str(row["minutes"]), state)

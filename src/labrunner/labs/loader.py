@@ -12,7 +12,8 @@ from pathlib import Path
 from types import ModuleType
 
 from labrunner.errors import LabError
-from labrunner.labs.model import LEVELS, SUPPORTED_FORMAT, Lab, Mistake, Step, inside, read_text, shown
+from labrunner.labs.model import (LEVELS, SUPPORTED_FORMAT, Lab, Mistake, Step, inside, one_line, read_text,
+                                  shown)
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 FUNCTION_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
@@ -86,6 +87,8 @@ def _text(data: dict, key: str, place: _Place, where: str, limit: str, default=.
         raise place.fail(label, "is empty")
     if len(value) > MAX_LENGTH[limit]:
         raise place.fail(label, f"is {len(value)} characters long; at most {MAX_LENGTH[limit]}")
+    if limit == "title" and one_line(value) != value:
+        raise place.fail(label, f"{_brief(value)} must be one line of text")
     return value
 
 

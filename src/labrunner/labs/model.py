@@ -18,6 +18,7 @@ A lab lives in a folder `labs/<id>/`:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,13 +30,24 @@ MAX_TEXT_BYTES = 256 * 1024    # lab.yaml and each text file; the largest built-
 
 
 def shown(path: Path) -> str:
-    """A lab path as a person would write it: relative to the labs folder's parent."""
+    """A lab path as a person would write it: relative to the labs folder's parent, on one line."""
     parts = path.parts
     if "labs" in parts:
-        return str(Path(*parts[len(parts) - parts[::-1].index("labs") - 1:]))
-    if "bundled_labs" in parts:
-        return "labs/" + str(Path(*parts[len(parts) - parts[::-1].index("bundled_labs"):]))
-    return str(path)
+        text = str(Path(*parts[len(parts) - parts[::-1].index("labs") - 1:]))
+    elif "bundled_labs" in parts:
+        text = "labs/" + str(Path(*parts[len(parts) - parts[::-1].index("bundled_labs"):]))
+    else:
+        text = str(path)
+    return one_line(text)
+
+
+def one_line(text: str) -> str:
+    """Control characters (a newline in a file name) written as escapes: a message stays one line."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], text)
+
+
+def _quoted(relative: str) -> str:
+    return "'" + one_line(relative[:80]) + ("…'" if len(relative) > 80 else "'")
 
 
 def inside(lab_dir: Path, relative: str, root: Path | None = None) -> Path:
@@ -44,16 +56,16 @@ def inside(lab_dir: Path, relative: str, root: Path | None = None) -> Path:
     if not relative or "\0" in relative:
         raise ValueError("is not a file name")
     if Path(relative).is_absolute() or Path(relative).drive:
-        raise ValueError(f"'{relative:.80}' is an absolute path; name a file inside the lab folder")
+        raise ValueError(f"{_quoted(relative)} is an absolute path; name a file inside the lab folder")
     root = root or lab_dir.resolve()
     try:
         target = (lab_dir / relative).resolve()
     except (OSError, RuntimeError) as exc:          # a symlink loop
-        raise ValueError(f"'{relative:.80}' cannot be followed ({exc.__class__.__name__})") from None
+        raise ValueError(f"{_quoted(relative)} cannot be followed ({exc.__class__.__name__})") from None
     if target == root or root not in target.parents:
-        raise ValueError(f"'{relative:.80}' leads outside the lab folder {shown(lab_dir)}")
+        raise ValueError(f"{_quoted(relative)} leads outside the lab folder {shown(lab_dir)}")
     if not target.is_file():
-        raise ValueError(f"file '{relative:.80}' not found in {shown(lab_dir)}")
+        raise ValueError(f"file {_quoted(relative)} not found in {shown(lab_dir)}")
     return target
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labrunner.errors import LabError
-from labrunner.labs.model import Lab, shown
+from labrunner.labs.model import Lab, one_line, shown
 
 MIN_HINTS = 2                 # tiered: a nudge, then the approach (then nearly the answer)
 MIN_OBJECTIVES = 3
@@ -95,7 +95,7 @@ def _step_rules(lab: Lab, yaml_file: str) -> list[Finding]:
         if heading is None:
             add("title", f"'{step.id}': {step.text} has no heading; start it with '# Step {i + 1}: {step.title}'")
             continue
-        shown_title = heading.group(1).strip()
+        shown_title = one_line(heading.group(1).strip())
         prefix = _STEP_PREFIX.match(shown_title)
         if prefix and int(prefix.group(1)) != i + 1:
             add("title", f"'{step.id}' is step {i + 1} but {step.text} is headed '{shown_title}'")
