@@ -128,6 +128,32 @@ def test_lab_code_that_exits_at_import_is_a_finding(lab_copy):
                             "must not exit: raise an exception, or fail a check"]
 
 
+def test_a_placeholder_the_run_loop_does_not_fill_is_found(lab_copy):
+    def typo(lab_dir):
+        text = lab_dir / parse_lab(lab_dir).steps[0].text
+        text.write_text(text.read_text() + "\nUse {{ endpiont }} and {{ host.mysql }}; {{ region }} is fine.\n")
+
+    lab_dir = lab_copy()
+    found = new_findings(lab_dir, typo)
+    assert [f.rule for f in found] == ["placeholders", "placeholders"]
+    assert "{{ endpiont }} is not filled in (known: endpoint, host" in found[0].message
+    assert "{{ host.mysql }} is not filled in (the lab has no service 'mysql'" in found[1].message
+    assert found[0].where == f"labs/dynamodb-basics/{parse_lab(lab_dir).steps[0].text}"
+
+
+def test_the_placeholder_rule_knows_what_the_run_loop_fills():
+    """rules.py lists the placeholders cli.common.fill fills; this keeps the two lists together."""
+    from labrunner.cli import common
+    from labrunner.labs import catalog
+
+    lab = catalog.get("rds-postgres-basics", with_code=False)
+    names = rules.ENDPOINT_PLACEHOLDERS + rules.OTHER_PLACEHOLDERS
+    names += tuple(f"{name}.postgres" for name in rules.ENDPOINT_PLACEHOLDERS)
+    for name in names:
+        assert "{{" not in common.fill("{{ %s }}" % name, lab, None), name
+    assert common.fill("{{ endpiont }}", lab, None) == "{{ endpiont }}"      # what the rule guards against
+
+
 # --- the command ---------------------------------------------------------------------------
 
 def test_static_on_a_clean_lab_exits_0(cli, lab_copy):

@@ -1,6 +1,7 @@
 """The rules a lab is held to without starting any engine (`labrunner test --static`): it loads,
 every function it names exists, hints are tiered, every step lists a mistake, step titles match
-their texts' headings, its texts are not thin, and its folder holds no stray files.
+their texts' headings, its texts are not thin and use only placeholders the run loop fills, and its
+folder holds no stray files.
 
 Built-in labs and a teacher's own labs (--labs-dir) are held to the same rules.
 """
@@ -22,11 +23,15 @@ TOP_LEVEL = {"lab.yaml", "checks.py", "solutions.py", "mistakes.py", "routes.py"
 IGNORED = {"__pycache__", ".DS_Store"}
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.M)
 _STEP_PREFIX = re.compile(r"^Step (\d+)\s*[:.—-]\s*")
+# What the run loop fills in a lab's texts and hints (cli.common.fill; a test keeps the two together).
+ENDPOINT_PLACEHOLDERS = ("endpoint", "host", "port", "user", "password", "database")
+OTHER_PLACEHOLDERS = ("region", "workspace", "lab")
+_ANY_PLACEHOLDER = re.compile(r"\{\{(.{0,80}?)\}\}")
 
 
 @dataclass(frozen=True)
 class Finding:
-    rule: str                 # loads, functions, hints, mistakes, title, texts, objectives, stray
+    rule: str                 # loads, functions, hints, mistakes, title, texts, objectives, placeholders, stray
     where: str                # labs/x/lab.yaml: steps[2]   or a file: labs/x/notes.txt
     message: str
     step: str | None = None   # the step's id, when the finding is about one step
@@ -54,6 +59,7 @@ def check(lab_dir: Path, source: str = "built-in") -> list[Finding]:
                      for where, message in missing_functions(lab)]
     findings += _step_rules(lab, yaml_file)
     findings += _lab_rules(lab, yaml_file)
+    findings += _placeholders(lab, yaml_file)
     findings += _stray_files(lab)
     return findings
 
@@ -120,6 +126,43 @@ def _lab_rules(lab: Lab, yaml_file: str) -> list[Finding]:
         if size < MIN_TEXT_CHARS:
             found.append(Finding("texts", shown(lab.path / relative),
                                  f"only {size} characters; the {name} needs at least {MIN_TEXT_CHARS}"))
+    return found
+
+
+def _placeholders(lab: Lab, yaml_file: str) -> list[Finding]:
+    """Every {{ name }} in a text or hint is one the run loop fills: a typo would reach the learner raw."""
+    texts = [(shown(lab.path / name), None, name) for name in (lab.intro, lab.differences, lab.outro)]
+    texts += [(shown(lab.path / step.text), step.id, step.text) for step in lab.steps]
+    found = []
+    for where, step_id, relative in texts:
+        try:
+            found += _unknown_placeholders(lab, lab.read(relative), where, step_id)
+        except LabError:
+            pass                                        # said by the texts rules
+    for i, step in enumerate(lab.steps):
+        for j, hint in enumerate(step.hints):
+            found += _unknown_placeholders(lab, hint, f"{yaml_file}: steps[{i}].hints[{j}]", step.id)
+    return found
+
+
+def _unknown_placeholders(lab: Lab, text: str, where: str, step_id: str | None) -> list[Finding]:
+    found, seen = [], set()
+    for match in _ANY_PLACEHOLDER.finditer(text):
+        inner = match.group(1).strip()
+        name, _, service = inner.partition(".")
+        if inner in seen:
+            continue
+        seen.add(inner)
+        if name in ENDPOINT_PLACEHOLDERS and (not service or service in lab.services):
+            continue
+        if name in OTHER_PLACEHOLDERS and not service:
+            continue
+        if name in ENDPOINT_PLACEHOLDERS:
+            why = f"the lab has no service '{service}' (its services: {', '.join(lab.services)})"
+        else:
+            why = f"known: {', '.join(ENDPOINT_PLACEHOLDERS + OTHER_PLACEHOLDERS)}, the first six also as name.service"
+        found.append(Finding("placeholders", where, f"{{{{ {one_line(inner)} }}}} is not filled in ({why})",
+                             step_id))
     return found
 
 
