@@ -140,19 +140,21 @@ def _file(lab_dir: Path, relative: str, place: _Place, where: str, root: Path) -
     return relative
 
 
-def _no_links_out(lab_dir: Path, place: _Place) -> None:
+def _no_links_out(lab_dir: Path, place: _Place, root: Path) -> None:
     """No symlink in the lab folder leads outside it (workspace files are copied to the learner)."""
     import os
 
-    root = lab_dir.resolve()
-    for folder, dirs, files in os.walk(lab_dir):
-        for name in dirs + files:
-            path = Path(folder) / name
-            if path.is_symlink():
-                target = path.resolve()
-                if target != root and root not in target.parents:
-                    raise place.fail("", f"{shown(path)} is a symlink that leads outside the lab folder",
-                                     "copy the file into the lab folder")
+    inside_root = str(root) + os.sep
+    folders = [str(lab_dir)]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    if not os.path.realpath(entry.path).startswith(inside_root):
+                        raise place.fail("", f"{shown(Path(entry.path))} is a symlink that leads outside the lab "
+                                             "folder", "copy the file into the lab folder")
+                elif entry.is_dir():
+                    folders.append(entry.path)
 
 
 def parse_lab(lab_dir: Path, source: str = "built-in") -> Lab:
@@ -214,7 +216,7 @@ def parse_lab(lab_dir: Path, source: str = "built-in") -> Lab:
     for i, step in enumerate(steps):
         if step.id in [s.id for s in steps[:i]]:
             raise place.fail(f"steps[{i}].id", f"'{step.id}' is used by an earlier step")
-    _no_links_out(lab_dir, place)
+    _no_links_out(lab_dir, place, root)
 
     return Lab(
         id=lab_id,

@@ -18,6 +18,7 @@ A lab lives in a folder `labs/<id>/`:
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,14 +60,14 @@ def inside(lab_dir: Path, relative: str, root: Path | None = None) -> Path:
         raise ValueError(f"{_quoted(relative)} is an absolute path; name a file inside the lab folder")
     root = root or lab_dir.resolve()
     try:
-        target = (lab_dir / relative).resolve()
-    except (OSError, RuntimeError) as exc:          # a symlink loop
+        target = os.path.realpath(os.path.join(lab_dir, relative))
+    except (OSError, ValueError) as exc:
         raise ValueError(f"{_quoted(relative)} cannot be followed ({exc.__class__.__name__})") from None
-    if target == root or root not in target.parents:
+    if not target.startswith(str(root) + os.sep):
         raise ValueError(f"{_quoted(relative)} leads outside the lab folder {shown(lab_dir)}")
-    if not target.is_file():
+    if not os.path.isfile(target):
         raise ValueError(f"file {_quoted(relative)} not found in {shown(lab_dir)}")
-    return target
+    return Path(target)
 
 
 def read_text(path: Path) -> str:

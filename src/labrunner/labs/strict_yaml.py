@@ -78,14 +78,16 @@ def _strict_loader():
                     if key_node.tag == "tag:yaml.org,2002:merge":
                         raise yaml.constructor.ConstructorError(
                             None, None, "a merge key (<<) is not allowed in a lab file", key_node.start_mark)
-                    key = self.construct_object(key_node, deep=True)
-                    try:
-                        duplicate = key in seen
-                    except TypeError:          # unhashable: the base class says so
-                        continue
-                    if duplicate:
+                    if isinstance(key_node, yaml.ScalarNode):      # the usual key: compare without building
+                        key = (key_node.tag, key_node.value)
+                    else:
+                        try:
+                            key = hash(self.construct_object(key_node, deep=True)), key_node.tag
+                        except TypeError:                        # unhashable: the base class says so
+                            continue
+                    if key in seen:
                         raise yaml.constructor.ConstructorError(
-                            None, None, f"duplicate key {reprlib.repr(key)}", key_node.start_mark)
+                            None, None, f"duplicate key {reprlib.repr(key_node.value)}", key_node.start_mark)
                     seen.add(key)
             return super().construct_mapping(node, deep=deep)
 
