@@ -1,7 +1,6 @@
 """The CLI end to end on the local runtime (moto's server as a real process), in-process,
 with every state directory in a temp folder."""
 
-import json
 import socket
 import sqlite3
 
@@ -53,7 +52,7 @@ def test_check_fails_then_solve_passes_and_progress_is_recorded(cli, running):
     report = first.json()
     assert report["step"] == "create-table" and not report["passed"]
     assert "no table named 'Music'" in report["checks"][0]["message"]
-    assert cli("solve").code == 0
+    assert cli("solve", "--yes").code == 0
     status = cli("status", "--json").json()["labs"][0]
     assert status["steps"][0]["done"] and status["steps"][0]["solved_by_solution"]
     assert status["current_step"] == "load-items"
@@ -93,8 +92,8 @@ def test_hint_shows_one_more_tier_each_time(cli, running):
 def test_reset_returns_the_engine_to_a_steps_start(cli, running):
     import boto3
 
-    cli("solve")
-    cli("solve")      # step 2: the songs are loaded
+    cli("solve", "--yes")
+    cli("solve", "--yes")      # step 2: the songs are loaded
     endpoint = running.endpoint("dynamodb")
     table = boto3.resource("dynamodb", endpoint_url=endpoint.url, region_name="us-east-1",
                            aws_access_key_id="a", aws_secret_access_key="b").Table("Music")
@@ -107,7 +106,7 @@ def test_reset_returns_the_engine_to_a_steps_start(cli, running):
 
 
 def test_a_stopped_engine_gives_one_line_and_keeps_progress(cli, running, labrunner_home):
-    cli("solve")
+    cli("solve", "--yes")
     psutil.Process(running.services["dynamodb"]["pid"]).kill()
     result = cli("check")
     assert result.code == 5
@@ -130,30 +129,105 @@ def test_a_taken_port_gives_one_line(cli):
 
 
 def test_down_all_leaves_no_process_and_no_port(cli, running, labrunner_home):
+    """`down --all` stops every engine (its data kept for `run`); `--wipe` also deletes sessions and data."""
     state = running.services["dynamodb"]
     assert cli("down", "--all").code == 0
     assert not psutil.pid_exists(state["pid"]) or psutil.Process(state["pid"]).status() == psutil.STATUS_ZOMBIE
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", state["port"]))   # free again
+    assert [s.stopped for s in sessions.all_sessions()] == [True]
+    assert cli("down", "--all", "--wipe").code == 0
     assert sessions.all_sessions() == []
-    assert not list((labrunner_home / "state" / "engines").glob("*/*/engine.pid"))
+    assert not list((labrunner_home / "state" / "engines").glob("*/*"))
 
 
 def test_status_and_list_report_json(cli, running):
-    listing = cli("list", "--json").json()
-    assert any(lab["id"] == LAB for lab in listing["labs"])
-    status = cli("status", "--json").json()["labs"][0]
-    assert status["running"] and status["services"][0]["answering"]
+    from labrunner.labs import catalog
+
+    assert cli("solve", "--yes").code == 0                      # create-table done, by the solution
+    listing = cli("list", "--json")
+    assert listing.code == 0
+    labs = {lab["id"]: lab for lab in listing.json()["labs"]}
+    assert set(labs) == set(catalog.lab_dirs()) and listing.json()["broken"] == []
+    lab = catalog.get(LAB, with_code=False)
+    assert labs[LAB] == {"id": LAB, "title": lab.title, "level": lab.level, "minutes": lab.minutes,
+                         "services": ["dynamodb"], "steps": len(lab.steps), "completed": 1, "source": "built-in"}
+    status = cli("status", "--json")
+    assert status.code == 0
+    (report,) = status.json()["labs"]
+    assert report["lab"] == LAB and report["running"] and not report["stopped"] and report["runtime"] == "local"
+    assert report["workspace"] == running.workspace
+    assert report["services"] == [{"service": "dynamodb", "endpoint": running.endpoint("dynamodb").url,
+                                   "standin": running.services["dynamodb"]["standin"], "answering": True}]
+    assert report["current_step"] == "load-items"
+    first, second = report["steps"][:2]
+    assert first["id"] == "create-table" and first["done"] and first["solved_by_solution"]
+    assert second["id"] == "load-items" and not second["done"] and second["check_runs"] == 0
+    assert [s["done"] for s in report["steps"]] == [True] + [False] * (len(lab.steps) - 1)
+
+
+def _read_until(process, lines, until, timeout):
+    """Collect the watcher's output lines into process.seen until one contains `until`, the process
+    ends, or `timeout` seconds pass; True when `until` was seen."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        while not lines.empty():
+            line = lines.get()
+            process.seen.append(line)
+            if until and until in line:
+                return True
+        if process.poll() is not None and lines.empty():
+            time.sleep(0.2)                       # the reader thread may still hold the last lines
+            if lines.empty():
+                return False
+        time.sleep(0.05)
+    return False
+
+
+WATCHING = "watching your workspace"
 
 
 def test_check_watch_rechecks_when_a_file_changes(cli, running):
-    """--watch exits once the step passes; here the solution is already applied."""
-    cli("solve")
-    cli("solve")
-    cli("solve")       # query-by-key is the reference answer: watch passes at once
-    cli("reset", "--step", "query-by-key", "--yes")
-    result = cli("check", "--step", "query-by-key", "--watch")
-    assert result.code == 0 and "complete" in result.out
+    """`labrunner check --watch` in its own process: a failing first check, then an edit of a workspace
+    file, a second check on its own, and exit 0 once the step passes."""
+    import os
+    import queue
+    import subprocess
+    import sys
+    import threading
+    from pathlib import Path
+
+    from labrunner.labs import catalog
+
+    assert cli("solve", "--yes").code == 0
+    assert cli("solve", "--yes").code == 0           # now at query-by-key: write songs_by_artist in query_songs.py
+    title = catalog.get(LAB).steps[2].title
+    env = dict(os.environ, COLUMNS="200", NO_COLOR="1", PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "-m", "labrunner", "check", LAB, "--step", "query-by-key", "--watch"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    process.seen = []
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    try:
+        assert _read_until(process, lines, WATCHING, 60), "".join(process.seen)
+        first = "".join(process.seen)
+        assert first.count(title) == 1, first                 # one check so far, and it did not pass
+        assert "songs_by_artist" in first, first
+        assert not _read_until(process, lines, title, 2), "".join(process.seen)     # no file changed: no check
+        solution = catalog.get(LAB).path / "solutions" / "query_songs.py"
+        (Path(running.workspace) / "query_songs.py").write_text(solution.read_text())
+        process.wait(timeout=60)
+        _read_until(process, lines, None, 2)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output = "".join(process.seen)
+    assert process.returncode == 0, output
+    second = output[len(first):]
+    assert second.count(title) == 1 and WATCHING not in second, output     # a second check, and it passed
 
 
 @pytest.mark.parametrize("args, message", [
@@ -169,12 +243,21 @@ def test_bad_input_is_one_line_and_no_traceback(cli, args, message):
     assert len(result.err.strip().splitlines()) == 1
 
 
+def _with_minutes_lots(lab_dir):
+    """The lab copy with `minutes: lots` in its lab.yaml."""
+    import re
+
+    text, count = re.subn(r"(?m)^minutes: \d+$", "minutes: lots", (lab_dir / "lab.yaml").read_text())
+    assert count == 1
+    (lab_dir / "lab.yaml").write_text(text)
+    return lab_dir
+
+
 def test_a_malformed_lab_file_is_one_line_and_keeps_progress(cli, lab_copy, labrunner_home):
     from labrunner import progress
 
     progress.record_attempt(LAB, "create-table", True)
-    lab_dir = lab_copy()
-    (lab_dir / "lab.yaml").write_text((lab_dir / "lab.yaml").read_text().replace("minutes: 35", "minutes: lots"))
+    lab_dir = _with_minutes_lots(lab_copy())
     result = cli("--labs-dir", str(lab_dir.parent), "run", LAB, "--no-input")
     assert result.code == 4
     assert result.err.strip() == ("labrunner: labs/dynamodb-basics/lab.yaml: minutes: "
@@ -183,11 +266,26 @@ def test_a_malformed_lab_file_is_one_line_and_keeps_progress(cli, lab_copy, labr
 
 
 def test_doctor_names_the_local_engine(cli):
+    from labrunner import services
+    from labrunner.labs import catalog
+
     result = cli("doctor", "--json")
-    items = {i["item"]: i for i in result.json()["items"]}
-    assert "moto 5." in items["dynamodb local"]["detail"]
-    assert result.code in (0, 1)
-    assert json.dumps(result.json())
+    report = result.json()
+    items = {i["item"]: i for i in report["items"]}
+    assert "moto 5." in items["dynamodb local"]["detail"] and items["dynamodb local"]["ok"]
+    assert {f"{name} local" for name in services.names()} <= set(items)
+    assert items["labs"] == {"item": "labs", "ok": True, "detail": f"{len(catalog.lab_dirs())} found"}
+    assert report["healthy"] == all(i["ok"] for i in report["items"])
+    assert result.code == (0 if report["healthy"] else 1), [i for i in report["items"] if not i["ok"]]
+
+
+def test_doctor_exits_1_and_names_a_broken_lab(cli, lab_copy):
+    lab_dir = _with_minutes_lots(lab_copy())
+    result = cli("--labs-dir", str(lab_dir.parent), "doctor", "--json")
+    report = result.json()
+    labs = next(i for i in report["items"] if i["item"] == "labs")
+    assert result.code == 1 and report["healthy"] is False
+    assert labs["ok"] is False and "labs/dynamodb-basics/lab.yaml: minutes" in labs["detail"]
 
 
 def test_fault_kill_then_restart_brings_the_engine_back(cli, running):
@@ -215,7 +313,7 @@ def test_fault_on_an_unknown_service_is_one_line(cli, running):
 
 def test_run_brings_a_stopped_engine_back_on_its_data(cli, running):
     """After a crash (or a reboot) `labrunner run` restarts the engine rather than a fresh one."""
-    assert cli("solve").code == 0                       # the Music table exists
+    assert cli("solve", "--yes").code == 0                       # the Music table exists
     state = running.services["dynamodb"]
     psutil.Process(state["pid"]).kill()
     result = cli("run", LAB, "--no-input")
