@@ -1,7 +1,7 @@
 """Checks for elasticache-caching: each calls the learner's cache.py in a child process and
 reads the live servers: PostgreSQL (the source of truth) and the ElastiCache stand-in.
 
-Fixtures: postgres (psycopg, autocommit), elasticache (valkey client), answer, lab_dir.
+Fixtures: postgres (psycopg, autocommit), elasticache (redis-py client), answer, lab_dir.
 The truth comes from the lab's own copy of shop.py, never the learner's.
 """
 
@@ -212,20 +212,26 @@ def _stale_read(product_id, new_price, report) -> str:
 
 
 def _written(postgres, product_id, new_price, update) -> None:
+    """Read through the check's own connection once update_price's connection is closed: only a
+    committed price is there (a pending UPDATE was rolled back with its connection)."""
     update.value_or_fail()
     now = postgres.execute("SELECT price FROM products WHERE id = %s", (product_id,)).fetchone()[0]
     expect(str(now) == new_price, f"update_price(db, cache, {product_id}, '{new_price}') left the price at {now} "
-                                  "in PostgreSQL: it must write the database, the source of truth, first")
+                                  "in PostgreSQL once its connection closed: it must write the database, the source "
+                                  "of truth, first, and commit (set_price commits; a bare UPDATE needs db.commit())")
 
 
 def no_stale_read_after_update(answer, elasticache, postgres):
+    """Each call in a process of its own, with its own connections: nothing the check runs can
+    commit what update_price left pending."""
     product_id, name = _uncached_product(postgres, elasticache)
     before, new_price = _price_change(postgres, product_id)
     try:
-        first, update, again = _run(answer, ("product_report", (product_id,)),
-                                    ("update_price", (product_id, new_price)), ("product_report", (product_id,)))
+        (first,) = _run(answer, ("product_report", (product_id,)))
         first.value_or_fail()
+        (update,) = _run(answer, ("update_price", (product_id, new_price)))
         _written(postgres, product_id, new_price, update)
+        (again,) = _run(answer, ("product_report", (product_id,)))
         report = again.value_or_fail()
         expect(_price(report) == new_price, _stale_read(product_id, new_price, report))
     finally:
@@ -236,8 +242,9 @@ def read_after_update_hits_the_cache(answer, elasticache, postgres):
     product_id, name = _uncached_product(postgres, elasticache)
     before, new_price = _price_change(postgres, product_id)
     try:
-        first, update = _run(answer, ("product_report", (product_id,)), ("update_price", (product_id, new_price)))
+        (first,) = _run(answer, ("product_report", (product_id,)))
         first.value_or_fail()
+        (update,) = _run(answer, ("update_price", (product_id, new_price)))
         _written(postgres, product_id, new_price, update)
         elasticache.config_resetstat()
         (again,) = _run(answer, ("product_report", (product_id,)))

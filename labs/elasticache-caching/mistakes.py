@@ -46,3 +46,11 @@ def write_through_before_the_write(workspace):
 def write_through_without_ttl(workspace):
     done = "    report = report_from_db(db, product_id)\n    cache.set(cache_key(product_id), json.dumps(report)"
     workspace.install_variant("cache.py", WRITE_THROUGH, {done + ", ex=TTL_SECONDS)\n": done + ")\n"})
+
+
+def update_without_commit(workspace):
+    """Its own UPDATE, never committed: the old report is deleted, the new price never stored.
+    (A later read on the same connection would commit it by accident: report_from_db commits.)"""
+    workspace.install_variant("cache.py", INVALIDATE, {
+        "    set_price(db, product_id, price)\n":
+        "    db.execute(\"UPDATE products SET price = %s WHERE id = %s\", (str(price), product_id))\n"})

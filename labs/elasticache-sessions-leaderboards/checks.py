@@ -2,7 +2,7 @@
 process, with names and data it makes up on the spot (so a hard-coded answer fails), then
 looks at what they left on the live server.
 
-Fixtures: elasticache (valkey client, decode_responses=True), answer.
+Fixtures: elasticache (a redis-py client, decode_responses=True), answer.
 """
 
 import random
@@ -14,6 +14,8 @@ from labrunner.checks import expect, fail
 SESSION_TTL = 2            # seconds: the expiry check waits this long, and not much more
 EXPIRY_GRACE = 3.0         # seconds past the TTL before "it did not expire" (a busy machine)
 MAX_COUNTER_TTL = 7200
+MIN_COUNTER_TTL = 1800     # "about an hour": a counter gone within the chart's hour loses its minutes
+READ_TTL_MS = 45_000       # the TTL a check gives a session before load_session reads it
 HLL_MAX_BYTES = 16 * 1024  # a dense HyperLogLog is 12 KB and a bit
 
 
@@ -86,6 +88,30 @@ def session_expires_after_its_ttl(answer, elasticache):
     expect(value is None, f"load_session(r, {session_id!r}) returned {value!r} after the session expired; "
                           "expected None")
     return f"{key} expired after {waited:.1f} s, as its TTL said"
+
+
+def load_session_keeps_the_ttl(answer, elasticache):
+    """A read must not move the session's end: the check sets a TTL of its own, reads the session
+    through load_session, and asks the server for the TTL again."""
+    user, data = _new_session_data()
+    (created,) = _run(answer, "sessions.py", ("create_session", (user, data, 600)))
+    session_id = created.value_or_fail()
+    keys = _keys_naming(elasticache, session_id) if isinstance(session_id, str) and session_id else []
+    expect(keys, f"no key in the cache has the session id {session_id!r} in its name: "
+                 "keep each session under session:<id>")
+    key = keys[0]
+    elasticache.pexpire(key, READ_TTL_MS)
+    (loaded,) = _run(answer, "sessions.py", ("load_session", (session_id,)))
+    loaded.value_or_fail()
+    after = elasticache.pttl(key)
+    expect(after != -2, f"load_session(r, {session_id!r}) deleted {key}: reading a session must leave it in place")
+    expect(after != -1, f"load_session(r, {session_id!r}) removed the TTL of {key} (TTL says -1 after the read): "
+                        "the session would never expire — read it with HGETALL only")
+    expect(after <= READ_TTL_MS,
+           f"load_session(r, {session_id!r}) renewed the TTL of {key}: it had {READ_TTL_MS // 1000} s left before "
+           f"the read and {after / 1000:.0f} s after. These sessions end ttl_seconds after they were created, so "
+           "load_session must not EXPIRE (sliding expiry belongs in a separate touch_session)")
+    return f"{key} kept its TTL across load_session ({after / 1000:.0f} s left)"
 
 
 # ---- step 2: leaderboard-top --------------------------------------------------------------
@@ -259,7 +285,11 @@ def counters_expire(answer, elasticache):
         expect(ttl != -1, f"{key} never expires (TTL {key} says -1): every minute adds a counter, forever — "
                           "EXPIRE each one after COUNTER_TTL seconds")
         expect(ttl <= MAX_COUNTER_TTL, f"{key} expires in {ttl:,} s; keep a minute's counter for an hour")
-    return f"{len(keys)} counters, each expiring within the hour"
+        expect(ttl >= MIN_COUNTER_TTL,
+               f"{key} expires in {ttl:,} s: a minute's counter must live about an hour (COUNTER_TTL, 3600 s), or "
+               "the chart of the last hour finds its minutes gone — EXPIRE it with COUNTER_TTL, not a minute")
+    ttls = [elasticache.ttl(key) for key in keys]
+    return f"{len(keys)} counters, each expiring in about an hour ({min(ttls):,}–{max(ttls):,} s)"
 
 
 # ---- step 6: stream -------------------------------------------------------------------

@@ -58,3 +58,17 @@ def consume_with_xread(workspace):
     workspace.install_variant("stream.py", "stream.py", {
         'replies = r.xreadgroup(group, consumer, {stream: ">"}, count=count)':
         'replies = r.xread({stream: "0"}, count=count)'})
+
+
+def load_session_renews_the_ttl(workspace):
+    """Sliding expiry where the step asks for a fixed end: every read pushes the end back."""
+    workspace.install_variant("sessions.py", "sessions.py", {
+        '    fields = r.hgetall(f"session:{session_id}")\n':
+        '    fields = r.hgetall(f"session:{session_id}")\n'
+        '    if fields:\n'
+        '        r.expire(f"session:{session_id}", SESSION_TTL)\n'})
+
+
+def counters_expire_after_a_minute(workspace):
+    workspace.install_variant("analytics.py", "analytics.py", {"    pipe.expire(key, COUNTER_TTL)\n":
+                                                               "    pipe.expire(key, 60)\n"})

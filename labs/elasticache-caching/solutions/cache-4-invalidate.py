@@ -4,7 +4,7 @@
     update_price(db, cache, product_id, price)  steps 4 and 5
 
 `db` is a psycopg connection to PostgreSQL (the source of truth), `cache` a
-valkey client with decode_responses=True (the ElastiCache stand-in).
+redis-py client with decode_responses=True (the ElastiCache stand-in).
 """
 
 import json

@@ -4,12 +4,12 @@
     update_price(db, cache, product_id, price)  steps 4 and 5
 
 `db` is a psycopg connection to PostgreSQL (the source of truth), `cache` a
-valkey client with decode_responses=True (the ElastiCache stand-in). You can
+redis-py client with decode_responses=True (the ElastiCache stand-in). You can
 try them yourself:
 
-    import psycopg, valkey, os
+    import psycopg, redis, os
     db = psycopg.connect()
-    cache = valkey.Valkey.from_url(os.environ["ELASTICACHE_URL"], decode_responses=True)
+    cache = redis.Redis.from_url(os.environ["ELASTICACHE_URL"], decode_responses=True)
 
 `labrunner check` calls these functions with its own products and prices, and
 measures them with the cache server's own statistics.

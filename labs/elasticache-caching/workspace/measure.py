@@ -46,7 +46,7 @@ def hit_ratio(before, after):
 
 def main():
     import psycopg
-    import valkey
+    import redis
 
     from cache import product_report
     from shop import report_from_db
@@ -54,7 +54,7 @@ def main():
     if "ELASTICACHE_URL" not in os.environ or "PGHOST" not in os.environ:
         sys.exit('ELASTICACHE_URL or PGHOST is not set: run  eval "$(labrunner env)"  first.')
     db = psycopg.connect(connect_timeout=5)
-    cache = valkey.Valkey.from_url(os.environ["ELASTICACHE_URL"], decode_responses=True)
+    cache = redis.Redis.from_url(os.environ["ELASTICACHE_URL"], decode_responses=True)
     products = random.sample(range(1, 2001), PRODUCTS)
 
     before = cache.info("stats")            # the server's counters since it started

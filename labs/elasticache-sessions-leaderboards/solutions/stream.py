@@ -6,7 +6,7 @@ group, and remembers what each worker has not yet acknowledged, so a worker
 that dies does not lose an order.
 """
 
-import valkey
+import redis
 
 
 def publish(r, stream, event):
@@ -22,7 +22,7 @@ def consume(r, stream, group, consumer, count=10):
     not there yet."""
     try:
         r.xgroup_create(stream, group, id="0", mkstream=True)
-    except valkey.ResponseError as exc:
+    except redis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):       # the group is already there: fine
             raise
     replies = r.xreadgroup(group, consumer, {stream: ">"}, count=count)

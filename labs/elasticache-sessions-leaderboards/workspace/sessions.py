@@ -2,12 +2,13 @@
 
 A web app behind a load balancer keeps each signed-in user's session (who they
 are, what is in their cart) in the cache, so any of its servers can serve the
-next request. A session that is not used for a while must vanish by itself.
+next request. A session must vanish by itself `ttl_seconds` after it was
+created, however often it is read (load_session must not renew its TTL).
 
-`r` is a valkey client with decode_responses=True. Try it yourself:
+`r` is a redis-py client with decode_responses=True. Try it yourself:
 
-    import os, valkey
-    r = valkey.Valkey.from_url(os.environ["ELASTICACHE_URL"], decode_responses=True)
+    import os, redis
+    r = redis.Redis.from_url(os.environ["ELASTICACHE_URL"], decode_responses=True)
 """
 
 import secrets  # noqa: F401  (secrets.token_urlsafe(16) makes an id nobody can guess)
