@@ -282,7 +282,8 @@ def test_list_shows_good_labs_and_one_line_per_broken_one(cli, lab_copy):
     broken = [line for line in result.out.splitlines() if line.startswith("broken:")]
     assert len(broken) == 2, result.out
     assert "dynamodb-basics: labs/dynamodb-basics/lab.yaml: not UTF-8 text" in broken[0]
-    assert "memorydb-durability: labs/memorydb-durability/lab.yaml: differences:" in broken[1]
+    assert broken[1] == ("broken: memorydb-durability: labs/memorydb-durability/lab.yaml: differences: "
+                         "'/etc/passwd' is an absolute path; name a file inside the lab folder")   # one line
     assert "rds-postgres-basics" in result.out        # the good labs are still listed
 
     listing = cli("--labs-dir", labs_dir, "list", "--json")

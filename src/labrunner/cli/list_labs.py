@@ -40,6 +40,7 @@ def command(as_json):
     from rich.markup import escape
 
     for lab in broken:
-        out.print(f"[red]broken:[/] {escape(lab['id'] or '?')}: {escape(lab['error'])}", markup=True)
+        out.print(f"[red]broken:[/] {escape(lab['id'] or '?')}: {escape(lab['error'])}", markup=True,
+                  soft_wrap=True)                                        # one line, however long
     out.print("Start one with: labrunner run <lab>")
     return 1 if broken else 0

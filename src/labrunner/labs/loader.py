@@ -135,7 +135,7 @@ def _file(lab_dir: Path, relative: str, place: _Place, where: str, root: Path) -
     try:
         path = inside(lab_dir, relative, root)
     except ValueError as exc:
-        raise place.fail(where, str(exc), "name a file inside the lab's own folder") from None
+        raise place.fail(where, str(exc)) from None
     read_text(path)
     return relative
 
