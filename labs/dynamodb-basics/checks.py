@@ -2,10 +2,18 @@
 
 Fixtures: dynamodb (boto3 client), dynamodb_resource, answer (runs a function
 from the learner's workspace in a child process), lab_dir.
+
+Where a step teaches how (Query not Scan, an atomic counter, a conditional delete), the
+checks also watch the requests the learner's function made (the _probe_ functions at the
+end of this file, run in the answer runner's child): the PartiQL statements it ran, and
+what happens when another listener plays the song between its read and its write.
 """
 
+import importlib.util
 import json
+import os
 import secrets
+import traceback
 from decimal import Decimal
 
 from labrunner.checks import expect, fail
@@ -163,18 +171,67 @@ def songs_by_artist_matches_data(answer, dynamodb_resource):
     for (who, prefix), result in zip(cases, results):
         got = result.value_or_fail()
         want = _expected_titles(items, who, prefix)
-        note = (" — that artist was added by the check just now, so the answer must come from the table, "
-                "not from a list in your code") if who == artist else ""
-        expect(got == want, f"songs_by_artist(table, {who!r}, {prefix!r}) returned {got!r}; expected {want!r}{note}")
+        call = f"songs_by_artist(table, {who!r}, {prefix!r})"
+        if got == want:
+            continue
+        expect(isinstance(got, list), f"{call} returned {got!r}; expected a list of SongTitle strings: {want!r}")
+        if sorted(got, key=str) == want:
+            order = "reverse sort-key order" if got == want[::-1] else "an order of its own"
+            fail(f"{call} returned the right songs in {order}: {got!r}; expected them as DynamoDB gives them, "
+                 f"in sort-key order: {want!r} — drop ScanIndexForward=False and any sorting of your own")
+        off_prefix = [t for t in got if isinstance(t, str) and not t.startswith(prefix)]
+        if off_prefix:
+            fail(f"{call} returned {off_prefix[0]!r}, which does not start with {prefix!r} — add "
+                 "begins_with(SongTitle, :prefix) to the key condition (full result: "
+                 f"{got!r}; expected {want!r})")
+        note = ""
+        if who == artist and not set(got) & {item["SongTitle"] for item in seeded}:
+            note = (" — that artist was added by the check just now, so the answer must come from the table, "
+                    "not from a list in your code")
+        fail(f"{call} returned {got!r}; expected {want!r}{note}")
 
 
-def songs_by_artist_uses_query(answer):
-    result = answer.call("query_songs.py", "songs_by_artist", "Saffron Radar", "Blue", table=TABLE)
-    result.value_or_fail()
-    expect(not result.used("Scan"),
+def _probe(lab_dir):
+    return str(lab_dir / "checks.py")      # its _probe_ functions run in the answer runner's child
+
+
+def _watched(answer, lab_dir, file, function, *args):
+    """The learner's function run through probe.requests_of: (outcome dict, requests)."""
+    result = answer.call(_probe(lab_dir), "_probe_requests_of", file, function, *args, table=TABLE)
+    outcome = result.value_or_fail()
+    return outcome, outcome.get("requests", [])
+
+
+def _full_scans(requests, key):
+    """PartiQL SELECTs among the requests that do not pin `key` with '=' in their WHERE."""
+    from labrunner.services.moto_dynamodb import pins_key
+
+    return [statement for operation, statement, _ in requests
+            if operation == "ExecuteStatement" and statement.lstrip().upper().startswith("SELECT")
+            and not pins_key(statement, key)]
+
+
+def _fail_raised(call, file, raised):
+    if raised["type"] == "NotImplementedError":
+        fail(f"{call.split('(')[0]}() in {file} is not written yet (it still raises NotImplementedError)")
+    where = f" at {raised['where']}" if raised["where"] else ""
+    fail(f"{call} raised {raised['type']}{where}: {raised['message']}")
+
+
+def songs_by_artist_uses_query(answer, lab_dir):
+    outcome, requests = _watched(answer, lab_dir, "query_songs.py", "songs_by_artist", "Saffron Radar", "Blue")
+    if "raised" in outcome:
+        _fail_raised("songs_by_artist(table, 'Saffron Radar', 'Blue')", "query_songs.py", outcome["raised"])
+    operations = [operation for operation, _, _ in requests]
+    expect("Scan" not in operations,
            "songs_by_artist used Scan, which reads every item of the table; "
            "use table.query(KeyConditionExpression=...) so DynamoDB reads one artist's items only")
-    expect(result.used("Query"), f"songs_by_artist made no Query call (calls made: {result.calls or 'none'})")
+    scans = _full_scans(requests, "Artist")
+    expect(not scans, f"songs_by_artist ran the PartiQL statement {scans[0] if scans else ''!r}, whose WHERE "
+                      "does not pin the partition key: DynamoDB runs it as a full-table Scan; write "
+                      "WHERE Artist = ? AND begins_with(SongTitle, ?) so it runs as a Query")
+    expect("Query" in operations or "ExecuteStatement" in operations,
+           f"songs_by_artist made no Query call (calls made: {', '.join(operations) or 'none'})")
 
 
 # ---- step 4: update-plays ------------------------------------------------------
@@ -212,7 +269,50 @@ def record_play_refuses_missing_song(answer, dynamodb_resource):
     if result.ok:
         fail(f"record_play returned {result.value!r} for a song that does not exist; "
              "expected it to raise ConditionalCheckFailedException")
+    if result.error_type == "ValidationException":
+        said = result.error_message.split(" operation: ", 1)[-1]
+        fail(f"record_play raised ValidationException for a song that does not exist ({said}); "
+             "the update has no condition, so DynamoDB tried to add to a Plays that is not there — add "
+             "ConditionExpression='attribute_exists(Artist)' so it refuses with ConditionalCheckFailedException")
     fail(result.failure())
+
+
+def _reads(requests):
+    return [operation for operation, statement, _ in requests
+            if operation in ("GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems")
+            or (operation == "ExecuteStatement" and statement.lstrip().upper().startswith("SELECT"))]
+
+
+def _writes(requests):
+    return [operation for operation, statement, _ in requests
+            if operation in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+            or (operation == "ExecuteStatement" and not statement.lstrip().upper().startswith("SELECT"))]
+
+
+def _race(answer, lab_dir, file, function, song):
+    result = answer.call(_probe(lab_dir), "_probe_race", file, function, song["Artist"], song["SongTitle"], table=TABLE)
+    return result.value_or_fail()
+
+
+def record_play_is_atomic(answer, dynamodb_resource, lab_dir):
+    table = _table(dynamodb_resource)
+    song = {"Artist": _check_artist(), "SongTitle": "Race Test", "Plays": 41, "Genre": "Test", "Year": 2003}
+    _seed(table, [song])
+    try:
+        outcome = _race(answer, lab_dir, "record_play.py", "record_play", song)
+        stored = table.get_item(Key={"Artist": song["Artist"], "SongTitle": song["SongTitle"]},
+                                ConsistentRead=True).get("Item", {}).get("Plays")
+    finally:
+        _unseed(table, [song])
+    if "raised" in outcome:
+        _fail_raised(f"record_play(table, {song['Artist']!r}, 'Race Test')", "record_play.py", outcome["raised"])
+    if not outcome["raced_after"] or stored == 43:
+        return
+    reads, writes = _reads(outcome["requests"]), _writes(outcome["requests"])
+    fail(f"record_play read the song first ({reads[0] if reads else outcome['raced_after']}) and then wrote "
+         f"Plays itself ({writes[0] if writes else 'no write'}): another listener's play, recorded between the "
+         f"two, was lost — Plays is {stored}, expected 43 (41 + theirs + yours). Let DynamoDB do the "
+         "arithmetic in one request: UpdateExpression='ADD Plays :one', with no read before it")
 
 
 # ---- step 5: genre-index -----------------------------------------------------
@@ -243,7 +343,7 @@ def genre_index_has_genre_and_year_keys(dynamodb):
                                      "so that Year >= 2010 compares numbers, not text")
 
 
-def songs_in_genre_matches_data(answer, dynamodb_resource):
+def songs_in_genre_matches_data(answer, dynamodb_resource, lab_dir):
     table = _table(dynamodb_resource)
     genre = f"Check Genre {secrets.token_hex(3)}"
     artist = _check_artist()
@@ -270,9 +370,27 @@ def songs_in_genre_matches_data(answer, dynamodb_resource):
                f"songs_in_genre(table, {which!r}, {year}) returned the songs out of Year order: {got!r}")
         expect(not result.used("Scan"), "songs_in_genre used Scan; query the index instead "
                                         "(table.query(IndexName='GenreIndex', ...))")
-        expect(result.used("Query", "GenreIndex"),
+        if result.used("Query", "GenreIndex"):
+            continue
+        expect(result.used("ExecuteStatement"),
                f"songs_in_genre did not query GenreIndex (calls made: {result.calls or 'none'}); "
                "pass IndexName='GenreIndex' to table.query")
+        _partiql_queries_index(answer, lab_dir, which, year)
+
+
+def _partiql_queries_index(answer, lab_dir, genre, year):
+    """A PartiQL answer: its SELECT must read "Music"."GenreIndex" with Genre pinned, as a Query."""
+    from labrunner.services.moto_dynamodb import reads_index
+
+    outcome, requests = _watched(answer, lab_dir, "genre_query.py", "songs_in_genre", genre, year)
+    selects = [s for op, s, _ in requests if op == "ExecuteStatement" and s.lstrip().upper().startswith("SELECT")]
+    off_index = [s for s in selects if reads_index(s) != "GenreIndex"]
+    expect(selects and not off_index,
+           f"songs_in_genre ran {(off_index or ['no SELECT'])[0]!r}, which does not read the index; "
+           'select FROM "Music"."GenreIndex"')
+    scans = _full_scans(requests, "Genre")
+    expect(not scans, f"songs_in_genre ran {scans[0] if scans else ''!r}, whose WHERE does not pin Genre: "
+                      "DynamoDB runs it as a Scan of the index; write WHERE Genre = ? AND \"Year\" >= ?")
 
 
 # ---- step 6: conditional-delete ---------------------------------------------
@@ -301,6 +419,33 @@ def remove_if_unplayed_keeps_played_songs(answer, dynamodb_resource):
                                   "expected False (kept)")
 
 
+def remove_if_unplayed_is_atomic(answer, dynamodb_resource, lab_dir):
+    table = _table(dynamodb_resource)
+    song = {"Artist": _check_artist(), "SongTitle": "Race Delete", "Plays": 0, "Genre": "Test", "Year": 2004}
+    _seed(table, [song])
+    try:
+        outcome = _race(answer, lab_dir, "remove_song.py", "remove_if_unplayed", song)
+        stored = table.get_item(Key={"Artist": song["Artist"], "SongTitle": song["SongTitle"]},
+                                ConsistentRead=True).get("Item")
+    finally:
+        _unseed(table, [song])
+    raised = outcome.get("raised") or {}
+    if raised and raised["type"] != "ConditionalCheckFailedException":
+        _fail_raised(f"remove_if_unplayed(table, {song['Artist']!r}, 'Race Delete')", "remove_song.py", raised)
+    if not outcome["raced_after"]:
+        return
+    if stored is None:
+        fail(f"remove_if_unplayed read the song first ({outcome['raced_after']}) and then deleted it: another "
+             "listener played it in between, and a song with 1 play was deleted — put the rule in the delete "
+             "itself, ConditionExpression='Plays = :zero', so DynamoDB checks and deletes in one step")
+    if "raised" in outcome and outcome["raised"]["type"] == "ConditionalCheckFailedException":
+        fail("remove_if_unplayed let ConditionalCheckFailedException escape for a song played just before the "
+             "delete; catch it and return False")
+    expect(outcome.get("value") is False,
+           f"remove_if_unplayed returned {outcome.get('value', outcome.get('raised'))!r} for a song played "
+           "between its read and its delete (the song is still there); expected False (kept)")
+
+
 def remove_if_unplayed_deletes_unplayed_songs(answer, dynamodb_resource):
     result, still_there = _remove(answer, _table(dynamodb_resource), plays=0)
     result.value_or_fail()
@@ -317,3 +462,126 @@ def ttl_enabled_on_expires_at(dynamodb):
     attribute = description.get("AttributeName")
     expect(status in ("ENABLED", "ENABLING"), f"Time to Live on Music is {status}; expected ENABLED")
     expect(attribute == "ExpiresAt", f"Time to Live uses the attribute {attribute!r}; expected 'ExpiresAt'")
+
+
+# ---- probes: run in the answer runner's child, never by learners ---------------
+#
+# checks.py passes this file to answer.call, so these run in the child process with the
+# table it made as their first argument. Each imports the learner's file from the workspace
+# (the child's current folder) and calls the function.
+# - _probe_requests_of records every request the function made: its operation and, for
+#   PartiQL, the statement (a SELECT with `Artist = ?` in its WHERE runs as a Query).
+# - _probe_race is another listener: right after the function's first read, it adds one play
+#   to the song with its own atomic update. An answer that reads, computes and writes back
+#   loses that play; one that deletes after a read deletes a song that has just been played.
+
+_PROBE_READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
+
+
+def _learner(file, function):
+    path = os.path.abspath(file)
+    spec = importlib.util.spec_from_file_location("learner_probe_" + os.path.basename(file)[:-3], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, function), path
+
+
+def _raised(exc, path):
+    code = ""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code", "")
+    where = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if os.path.abspath(frame.filename) == path:
+            where = f"{os.path.basename(path)}:{frame.lineno}"
+    return {"type": code or type(exc).__name__, "message": " ".join(str(exc).split())[:300], "where": where}
+
+
+def _is_read(operation, params):
+    if operation in _PROBE_READS:
+        return True
+    if operation == "ExecuteStatement":
+        return params.get("Statement", "").lstrip().upper().startswith("SELECT")
+    if operation in ("BatchExecuteStatement", "ExecuteTransaction"):
+        statements = params.get("Statements") or params.get("TransactStatements") or []
+        return any(s.get("Statement", "").lstrip().upper().startswith("SELECT") for s in statements)
+    return False
+
+
+class _Watch:
+    """Wrap botocore's request path for the length of one call."""
+
+    def __init__(self, after=None):
+        from botocore.client import BaseClient
+
+        self.base = BaseClient
+        self.original = BaseClient._make_api_call
+        self.after = after
+        self.requests = []
+        self.quiet = False
+
+    def __enter__(self):
+        watch = self
+
+        def watched(client, operation, params):
+            if watch.quiet:
+                return watch.original(client, operation, params)
+            statement = params.get("Statement", "") if isinstance(params, dict) else ""
+            watch.requests.append([operation, statement, (params or {}).get("IndexName", "")])
+            response = watch.original(client, operation, params)
+            if watch.after:
+                watch.after(client, operation, params or {})
+            return response
+
+        self.base._make_api_call = watched
+        return self
+
+    def __exit__(self, *exc):
+        self.base._make_api_call = self.original
+
+
+def _probe_requests_of(table, file, function, *args):
+    """{"value" or "raised", "requests": [[operation, statement, index], ...]}."""
+    learner, path = _learner(file, function)
+    with _Watch() as watch:
+        try:
+            outcome = {"value": learner(table, *args)}
+        except Exception as exc:
+            outcome = {"raised": _raised(exc, path)}
+    outcome["requests"] = watch.requests
+    return outcome
+
+
+def _probe_race(table, file, function, artist, song_title):
+    """Call the function with another listener playing the song right after its first read.
+
+    {"value" or "raised", "requests": [...], "raced_after": the read it followed, or ""}."""
+    learner, path = _learner(file, function)
+    raced = []
+
+    import boto3
+
+    # The other listener: a low-level client of its own, on the same endpoint as the table.
+    meta = table.meta.client.meta
+    listener = boto3.client("dynamodb", endpoint_url=meta.endpoint_url, region_name=meta.region_name)
+
+    def after(client, operation, params):
+        if raced or not _is_read(operation, params):
+            return
+        raced.append(operation)
+        watch.quiet = True
+        try:
+            listener.update_item(TableName=table.name, Key={"Artist": {"S": artist}, "SongTitle": {"S": song_title}},
+                                 UpdateExpression="ADD Plays :one", ExpressionAttributeValues={":one": {"N": "1"}})
+        finally:
+            watch.quiet = False
+
+    with _Watch(after) as watch:
+        try:
+            outcome = {"value": learner(table, artist, song_title)}
+        except Exception as exc:
+            outcome = {"raised": _raised(exc, path)}
+    outcome["requests"] = watch.requests
+    outcome["raced_after"] = raced[0] if raced else ""
+    return outcome

@@ -117,3 +117,148 @@ def remove_if_unplayed(table, artist, song_title):
 def ttl_on_wrong_attribute(dynamodb):
     dynamodb.update_time_to_live(TableName=TABLE,
                                  TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+
+
+# ---- more typical wrong answers, one per fault a learner really makes ----------
+
+def provisioned_capacity(dynamodb):
+    dynamodb.create_table(
+        TableName=TABLE,
+        AttributeDefinitions=[{"AttributeName": "Artist", "AttributeType": "S"},
+                              {"AttributeName": "SongTitle", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "Artist", "KeyType": "HASH"},
+                   {"AttributeName": "SongTitle", "KeyType": "RANGE"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    )
+
+
+def keys_swapped(dynamodb):
+    dynamodb.create_table(
+        TableName=TABLE,
+        AttributeDefinitions=[{"AttributeName": "Artist", "AttributeType": "S"},
+                              {"AttributeName": "SongTitle", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "SongTitle", "KeyType": "HASH"},
+                   {"AttributeName": "Artist", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def batch_only(dynamodb_resource, lab_dir):
+    """Ran load_music.py but never put Harbour Lights."""
+    with dynamodb_resource.Table(TABLE).batch_writer() as batch:
+        for song in json.loads((lab_dir / "workspace" / "music.json").read_text(encoding="utf-8")):
+            batch.put_item(Item=song)
+
+
+def single_song_only(dynamodb_resource):
+    dynamodb_resource.Table(TABLE).put_item(Item={
+        "Artist": "Acme Band", "SongTitle": "Harbour Lights", "AlbumTitle": "Low Tide",
+        "Year": 2024, "Genre": "Folk", "Plays": 0})
+
+
+def query_reversed(workspace):
+    workspace.install_variant("query_songs.py", "query_songs.py", {
+        '"ProjectionExpression": "SongTitle",': '"ProjectionExpression": "SongTitle", "ScanIndexForward": False,'})
+
+
+def query_ignores_prefix(workspace):
+    workspace.install_variant("query_songs.py", "query_songs.py", {
+        "    if title_prefix:  # DynamoDB refuses an empty string in a key condition\n"
+        "        condition = condition & Key(\"SongTitle\").begins_with(title_prefix)\n": ""})
+
+
+def partiql_select_all(workspace):
+    """PartiQL with no key in the WHERE: right answers, but a full-table Scan."""
+    _write(workspace, "query_songs.py", '''
+def songs_by_artist(table, artist, title_prefix):
+    client = table.meta.client
+    items, kwargs = [], {"Statement": 'SELECT Artist, SongTitle FROM "Music"'}
+    while True:
+        page = client.execute_statement(**kwargs)
+        items.extend(page["Items"])
+        if "NextToken" not in page:
+            break
+        kwargs["NextToken"] = page["NextToken"]
+    # table.meta.client is the resource's client: it hands back plain Python values
+    return sorted(i["SongTitle"] for i in items if i["Artist"] == artist and i["SongTitle"].startswith(title_prefix))
+''')
+
+
+def record_play_read_modify_write(workspace):
+    """Read Plays, add 1 in Python, write it back with a condition: the race step 4 warns of."""
+    _write(workspace, "record_play.py", '''
+def record_play(table, artist, song_title):
+    key = {"Artist": artist, "SongTitle": song_title}
+    item = table.get_item(Key=key, ConsistentRead=True).get("Item")
+    plays = int(item["Plays"]) + 1 if item else 1
+    table.update_item(Key=key, UpdateExpression="SET Plays = :plays",
+                      ConditionExpression="attribute_exists(Artist)",
+                      ExpressionAttributeValues={":plays": plays})
+    return plays
+''')
+
+
+def record_play_put_whole_item(workspace):
+    """Read the item, change Plays, put the whole item back."""
+    _write(workspace, "record_play.py", '''
+from botocore.exceptions import ClientError
+
+
+def record_play(table, artist, song_title):
+    item = table.get_item(Key={"Artist": artist, "SongTitle": song_title}).get("Item")
+    if item is None:
+        raise ClientError({"Error": {"Code": "ConditionalCheckFailedException", "Message": "no such song"}},
+                          "UpdateItem")
+    item["Plays"] += 1
+    table.put_item(Item=item)
+    return int(item["Plays"])
+''')
+
+
+def record_play_set_without_condition(workspace):
+    workspace.install_variant("record_play.py", "record_play.py", {
+        'UpdateExpression="ADD Plays :one",\n        ConditionExpression="attribute_exists(Artist)",':
+        'UpdateExpression="SET Plays = Plays + :one",'})
+
+
+def genre_query_with_scan(dynamodb, workspace, lab):
+    lab.modules["solutions"].add_genre_index(dynamodb, workspace)
+    _write(workspace, "genre_query.py", '''
+from boto3.dynamodb.conditions import Attr
+
+
+def songs_in_genre(table, genre, from_year):
+    items = table.scan(FilterExpression=Attr("Genre").eq(genre) & Attr("Year").gte(from_year))["Items"]
+    return [i["SongTitle"] for i in sorted(items, key=lambda i: i["Year"])]
+''')
+
+
+def remove_get_then_delete(workspace):
+    """Look at Plays, then delete without a condition: the race step 6 warns of."""
+    _write(workspace, "remove_song.py", '''
+def remove_if_unplayed(table, artist, song_title):
+    key = {"Artist": artist, "SongTitle": song_title}
+    item = table.get_item(Key=key, ConsistentRead=True).get("Item")
+    if item is None or item.get("Plays") != 0:
+        return False
+    table.delete_item(Key=key)
+    return True
+''')
+
+
+def remove_lets_error_escape(workspace):
+    """The conditional delete, but ConditionalCheckFailedException is not caught."""
+    _write(workspace, "remove_song.py", '''
+def remove_if_unplayed(table, artist, song_title):
+    table.delete_item(Key={"Artist": artist, "SongTitle": song_title},
+                      ConditionExpression="Plays = :zero", ExpressionAttributeValues={":zero": 0})
+    return True
+''')
+
+
+def ttl_never_enabled(dynamodb_resource):
+    """Wrote items with ExpiresAt, but never turned Time to Live on."""
+    import time
+
+    dynamodb_resource.Table(TABLE).put_item(Item={"Artist": "Acme Band", "SongTitle": "Tour Teaser",
+                                                  "ExpiresAt": int(time.time()) + 3600})

@@ -78,7 +78,7 @@ def exports(endpoint: Endpoint) -> dict[str, str]:
 class MotoServer:
     """moto's DynamoDB emulator as a local process: pip-installable, starts in about a second."""
 
-    standin = "moto server (a DynamoDB emulator, not AWS's engine)"
+    standin = "moto server (a DynamoDB emulator, not AWS's engine; PartiQL fixed by labrunner)"
     refuses_root = False
 
     def find(self) -> str:
@@ -91,6 +91,17 @@ class MotoServer:
                 f"the local DynamoDB stand-in (moto's server) is not installed (missing: {', '.join(missing)})",
                 'install it: pip install "labrunner[local]" — or use Docker: --runtime docker',
             )
+        from importlib.metadata import version
+
+        from labrunner.services.moto_dynamodb import MOTO_VERSION
+
+        found = version("moto")
+        if found != MOTO_VERSION:
+            raise RuntimeUnavailable(
+                f"moto {found} is installed; the local DynamoDB stand-in needs moto {MOTO_VERSION} "
+                "(labrunner fixes its PartiQL for that version)",
+                f'install it: pip install "moto[dynamodb]=={MOTO_VERSION}" — or use Docker: --runtime docker',
+            )
         return "moto"
 
     def version(self) -> str:
@@ -99,7 +110,8 @@ class MotoServer:
         return f"moto {version('moto')}"
 
     def argv(self, port: int, data_dir: str) -> list[str]:
-        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+        # moto's server through labrunner's launcher: PartiQL fixed, errors as JSON (moto_dynamodb.py)
+        return [sys.executable, "-m", "labrunner.services.moto_dynamodb", "-H", "127.0.0.1", "-p", str(port)]
 
 
 SERVICE = Service(
