@@ -319,3 +319,12 @@ def test_list_never_cuts_a_lab_id_on_a_narrow_terminal(cli, monkeypatch):
     assert result.code == 0, result
     shown_ids = {line.split()[0] for line in result.out.splitlines()[1:] if line[:1].strip()}
     assert set(catalog.lab_dirs()) <= shown_ids, result.out
+
+
+def test_list_shows_a_title_with_brackets_as_written(cli, lab_copy):
+    """A title is text, not rich markup: '[/]' once crashed `list` with an internal error."""
+    lab_dir = lab_copy()
+    edit(lab_dir, lambda d: d.__setitem__("title", "Keys [/] and [bold]tables"))
+    result = cli("--labs-dir", str(lab_dir.parent), "list")
+    assert result.code == 0, result
+    assert "[/]" in result.out and "[bold]" in result.out          # as written (the table may wrap it)

@@ -26,6 +26,7 @@ def command(as_json):
     if as_json:
         emit_json({"labs": rows, "broken": broken})
         return 1 if broken else 0
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False)
@@ -34,11 +35,9 @@ def command(as_json):
         table.add_column(column)
     for row in rows:
         state = "done" if row["completed"] == row["steps"] else f"{row['completed']}/{row['steps']} steps"
-        table.add_row(row["id"], row["title"], row["level"], str(row["minutes"]), state)
+        table.add_row(row["id"], escape(row["title"]), row["level"], str(row["minutes"]), state)  # text, not markup
     out = console()
     out.print(table)
-    from rich.markup import escape
-
     for lab in broken:
         out.print(f"[red]broken:[/] {escape(lab['id'] or '?')}: {escape(lab['error'])}", markup=True,
                   soft_wrap=True)                                        # one line, however long
