@@ -3,13 +3,17 @@
 # (no container registry is reachable here, so nothing can be pulled).
 #
 #   images/build.sh [--force]   --force rebuilds the stand-ins (not the base image; Docker's
-#                               layer cache still applies, so unchanged steps are reused)
+#                               layer cache still applies, so unchanged steps are reused).
+#                               Without it, a stand-in is rebuilt when its prepared build context
+#                               or the base image differs from what the image was built from.
 # Caches under ${XDG_CACHE_HOME:-~/.cache}/labrunner-ci/: delete it to refetch everything.
 #
 # A stand-in is a folder images/NAME/ with a Dockerfile (FROM ${BASE_IMAGE}) and,
 # optionally, prepare.sh, run on the host to fill the build context with files
 # fetched from package registries, so builds need no network inside containers.
-# Add a stand-in with a folder plus one STANDINS line.
+# Add a stand-in with a folder plus one STANDINS line. Each Dockerfile labels its image with
+# org.labrunner.engine (the engine and version that really run, from ENGINE_VERSION, the tag's
+# version): `labrunner run` and `status` name it instead of the official image's description.
 # Prints, and writes to images/overrides.env, one `export LABRUNNER_IMAGE_NAME=...`
 # per stand-in. Needs a running Docker daemon and debootstrap (scripts/docker-up.sh).
 set -euo pipefail
@@ -115,15 +119,25 @@ build_base() {
 build_standin() {
   local name="$1" image="$2" ctx
   [ -f "$HERE/$name/Dockerfile" ] || die "no $HERE/$name/Dockerfile for stand-in '$name'"
-  if image_exists "$image" && [ "$FORCE" = 0 ]; then log "$image exists, skipping"; return; fi
   ctx="$CACHE/context/$name"
   rm -rf "$ctx" && mkdir -p "$ctx"
   cp -a "$HERE/$name/." "$ctx/"
   if [ -x "$HERE/$name/prepare.sh" ]; then
     IMAGE="$image" CACHE="$CACHE" "$HERE/$name/prepare.sh" "$ctx" || die "$name/prepare.sh failed"
   fi
+  # The image records what it was built from (the whole prepared context, the base image's id):
+  # an image built from other files, e.g. before a Dockerfile changed, is built again.
+  local digest version
+  digest="$( (docker image inspect -f '{{.Id}}' "$BASE_IMAGE"; cd "$ctx" && find . -type f -print0 \
+    | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16)"
+  if [ "$FORCE" = 0 ] && [ "$(docker image inspect -f '{{index .Config.Labels "org.labrunner.context"}}' \
+      "$image" 2>/dev/null)" = "$digest" ]; then
+    log "$image is up to date, skipping"; return
+  fi
+  version="${image##*:}"; version="${version#moto-}"      # the engine's version, from the tag
   log "building $image"
-  docker build --build-arg "BASE_IMAGE=$BASE_IMAGE" --label "org.labrunner.standin=$name" \
+  docker build --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "ENGINE_VERSION=$version" \
+    --label "org.labrunner.standin=$name" --label "org.labrunner.context=$digest" \
     -t "$image" "$ctx" >"$CACHE/build-$name.log" 2>&1 \
     || die "docker build of $image failed; see $CACHE/build-$name.log"
 }

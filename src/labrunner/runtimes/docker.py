@@ -7,6 +7,7 @@ Images come from services/ (pinned), or an override / registry mirror (config.py
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 
@@ -31,16 +32,73 @@ def connect() -> tuple[object, DockerHost]:
         try:
             client = docker.DockerClient(base_url=host.url, timeout=60)
             client.ping()
-            return client, host
+            return client, _named(client, host)
         except Exception as exc:  # refused, permission denied, not a socket
-            reason = str(exc).split("(")[0].strip()[:80]
-            tried.append(f"{host.url} ({reason})")
+            tried.append(f"{host.url} ({reason_of(exc)})")
     where = "; ".join(tried) if tried else "no Docker socket found"
     raise RuntimeUnavailable(
         f"Docker is not reachable: {where}",
         "start Docker Desktop, Colima or Podman (or `sudo systemctl start docker`), "
         "or use the local runtime: --runtime local",
     )
+
+
+def _named(client, host: DockerHost) -> DockerHost:
+    """The host, named Podman when the daemon says it is (its socket path need not say so)."""
+    try:
+        components = client.version().get("Components") or []
+    except Exception:  # noqa: BLE001 — a name is not worth failing for
+        return host
+    if host.kind != "Podman" and any("podman" in str(c.get("Name", "")).lower() for c in components):
+        return dataclasses.replace(host, kind="Podman")
+    return host
+
+
+def reason_of(exc: BaseException) -> str:
+    """Why a daemon did not answer, in a few words: the operating system's reason where there is
+    one ("No such file or directory", "Connection refused", "Permission denied"), found however
+    deep requests and urllib3 wrapped it; else the error's own first line."""
+    seen, todo = set(), [exc]
+    while todo:
+        err = todo.pop(0)
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.strerror:
+            return err.strerror
+        todo += [a for a in getattr(err, "args", ()) if isinstance(a, BaseException)]
+        todo += [e for e in (err.__cause__, err.__context__, getattr(err, "reason", None))
+                 if isinstance(e, BaseException)]
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def override_source(service: Service) -> str:
+    """Which setting replaced a service's image (the same order as config.image_override)."""
+    image_name = service.image.rsplit(":", 1)[0].rsplit("/", 1)[-1]
+    for key in (service.name, image_name):
+        var = "LABRUNNER_IMAGE_" + key.upper().replace("-", "_").replace(".", "_")
+        if os.environ.get(var):
+            return var
+    return "the config file's [images]"
+
+
+def standin_for(client, service: Service, image: str) -> str:
+    """What runs, in words. The service's own description only for its own image (or the same
+    image from a registry mirror); an overridden image is named as such, with the engine and
+    version its labels give (org.labrunner.engine, else org.opencontainers.image.description)."""
+    mirror = config.registry_mirror()
+    if image in (service.image, f"{mirror}/{service.image}"):
+        return service.docker_standin
+    try:
+        labels = client.images.get(image).labels or {}
+    except Exception:  # noqa: BLE001 — the words matter less than the launch
+        labels = {}
+    engine = labels.get(f"{LABEL}.engine") or labels.get("org.opencontainers.image.description")
+    source = override_source(service)
+    if engine:
+        return f"{engine}, image {image} from {source}, in place of {service.docker_standin}"
+    return f"image {image} (overridden by {source}), in place of {service.docker_standin}"
 
 
 def available() -> bool:
@@ -90,17 +148,24 @@ class DockerRuntime:
         except docker.errors.APIError as exc:
             raise ServiceError(f"Docker could not look up image {image}: {exc.explanation}") from None
         repository, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", "latest")
-        try:
-            for event in self.client.api.pull(repository, tag=tag, stream=True, decode=True):
-                if progress:
-                    progress(event)
-        except docker.errors.APIError as exc:
-            raise RuntimeUnavailable(
-                f"could not pull {image}: {exc.explanation or exc}",
+        def failed(reason: str) -> RuntimeUnavailable:
+            return RuntimeUnavailable(
+                f"could not pull {image}: {' '.join(str(reason).split())}",
                 "check the network, or point labrunner at an image you have: "
                 f"LABRUNNER_IMAGE_{service_name.upper()}=IMAGE or LABRUNNER_REGISTRY_MIRROR=HOST (see README)"
                 + (", or use --runtime local" if has_local else ""),
-            ) from None
+            )
+
+        try:
+            for event in self.client.api.pull(repository, tag=tag, stream=True, decode=True):
+                # Docker refuses a pull up front; Podman (and Docker, for a failure after the
+                # pull began) reports it inside the stream, as an event with an error.
+                if isinstance(event, dict) and (event.get("error") or event.get("errorDetail")):
+                    raise failed(event.get("errorDetail", {}).get("message") or event.get("error"))
+                if progress:
+                    progress(event)
+        except docker.errors.APIError as exc:
+            raise failed(exc.explanation or exc) from None
         try:
             self.client.images.get(image)
         except docker.errors.ImageNotFound:
@@ -165,7 +230,8 @@ class DockerRuntime:
             raise ServiceError(f"Docker did not publish {service.name}'s port on {LOOPBACK}")
         return {
             "service": service.name, "runtime": self.name, "host": LOOPBACK, "port": host_port,
-            "container": container.id, "image": image, "standin": service.docker_standin,
+            "container": container.id, "image": image, "standin": standin_for(self.client, service, image),
+            "docker_host": self.host.url,
             "lab": lab_id, "session": session_id, "workspace": workspace or "", **creds,
         }
 

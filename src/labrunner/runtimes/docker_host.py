@@ -1,7 +1,8 @@
 """Find the Docker daemon the way testcontainers does, and name what it is.
 
-Order: DOCKER_HOST, the current docker context, then the usual sockets of
-Docker Engine, Docker Desktop, Colima, Rancher Desktop and Podman.
+Order (testcontainers'): its own override, DOCKER_HOST, the current docker context, then the
+usual sockets of Docker Engine, Docker Desktop, Colima, Rancher Desktop and Podman (rootful and
+rootless, $XDG_RUNTIME_DIR/podman/podman.sock included).
 """
 
 from __future__ import annotations
@@ -51,35 +52,68 @@ def _context_host() -> tuple[str, str] | None:
     return None
 
 
-def candidates() -> list[DockerHost]:
-    found: list[DockerHost] = []
-    for var in ("TESTCONTAINERS_HOST_OVERRIDE_URL", "DOCKER_HOST"):
-        if os.environ.get(var):
-            found.append(DockerHost(os.environ[var], _kind(os.environ[var]), var))
-            return found
-    context = _context_host()
-    if context:
-        found.append(DockerHost(context[0], _kind(context[0]), context[1]))
-    if sys.platform == "win32":
-        found.append(DockerHost("npipe:////./pipe/docker_engine", "Docker Desktop", "default pipe"))
-        return found
+def _testcontainers_host() -> tuple[str, str] | None:
+    """testcontainers' own daemon setting, which it reads before DOCKER_HOST: a daemon URL in
+    TESTCONTAINERS_HOST_OVERRIDE (a bare host name there only says where ports are reached,
+    which is 127.0.0.1 for labrunner), else tc.host in ~/.testcontainers.properties."""
+    override = os.environ.get("TESTCONTAINERS_HOST_OVERRIDE", "")
+    if "://" in override:
+        return override, "TESTCONTAINERS_HOST_OVERRIDE"
+    try:
+        lines = (Path.home() / ".testcontainers.properties").read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() == "tc.host" and value.strip():
+            return value.strip(), "tc.host in ~/.testcontainers.properties"
+    return None
+
+
+def _sockets() -> list[Path]:
+    """The usual sockets, system-wide first, then this user's (rootless) ones."""
     home = Path.home()
     uid = os.getuid()
+    runtime_dirs = [Path(d) for d in (os.environ.get("XDG_RUNTIME_DIR"), f"/run/user/{uid}") if d]
     sockets = [
         Path("/var/run/docker.sock"),
         home / ".docker/run/docker.sock",
+        home / ".docker/desktop/docker.sock",
         home / ".colima/default/docker.sock",
         home / ".colima/docker.sock",
         home / ".rd/docker.sock",
-        Path(f"/run/user/{uid}/docker.sock"),
-        Path(f"/run/user/{uid}/podman/podman.sock"),
-        Path("/run/podman/podman.sock"),
+        *(d / "docker.sock" for d in runtime_dirs),                 # rootless Docker
+        *(d / "podman/podman.sock" for d in runtime_dirs),          # rootless Podman
+        Path("/run/podman/podman.sock"),                            # rootful Podman
+        home / ".local/share/containers/podman/machine/podman.sock",  # podman machine (macOS)
     ]
+    unique = []
     for sock in sockets:
+        if sock not in unique:
+            unique.append(sock)
+    return unique
+
+
+def candidates() -> list[DockerHost]:
+    """Where to look, in testcontainers' order: its own override, DOCKER_HOST (alone: a daemon
+    the learner named is never swapped for another), the current docker context, then the
+    default and rootless sockets that exist."""
+    for found in (_testcontainers_host(),
+                  (os.environ["DOCKER_HOST"], "DOCKER_HOST") if os.environ.get("DOCKER_HOST") else None):
+        if found:
+            return [DockerHost(found[0], _kind(found[0]), found[1])]
+    hosts: list[DockerHost] = []
+    context = _context_host()
+    if context:
+        hosts.append(DockerHost(context[0], _kind(context[0]), context[1]))
+    if sys.platform == "win32":
+        hosts.append(DockerHost("npipe:////./pipe/docker_engine", "Docker Desktop", "default pipe"))
+        return hosts
+    for sock in _sockets():
         if sock.exists():
             url = f"unix://{sock}"
-            found.append(DockerHost(url, _kind(url), "default socket"))
-    return found
+            hosts.append(DockerHost(url, _kind(url), "default socket"))
+    return hosts
 
 
 def describe(host: DockerHost) -> str:
