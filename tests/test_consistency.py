@@ -147,8 +147,3 @@ def test_lab_is_complete(lab_id):
     stems = {p.stem for p in (lab.path / "workspace").glob("*.py")}
     solutions = {p.stem for p in (lab.path / "solutions").glob("*.py")} if (lab.path / "solutions").exists() else set()
     assert all(s in stems or s.split("-")[0] in stems for s in solutions), solutions - stems
-
-
-def test_wheel_ships_labs_and_compose():
-    text = (REPO / "pyproject.toml").read_text()
-    assert '"labs" = "labrunner/bundled_labs"' in text and '"compose" = "labrunner/bundled_compose"' in text

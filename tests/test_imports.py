@@ -4,7 +4,6 @@ in the CLI (it calls the step engine, labrunner.steps)."""
 import ast
 from pathlib import Path
 
-
 SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = SRC / "labrunner"
 
