@@ -8,12 +8,16 @@ from labrunner import config, services
 from labrunner.services import dynamodb
 
 
-def test_every_service_pins_its_image():
-    for name in services.names():
-        image = services.get(name).image
-        repository, _, tag = image.rpartition(":")
-        assert repository and tag and tag != "latest", f"{name}: {image} is not pinned"
-        assert re.match(r"^\d+(\.\d+)*", tag), f"{name}: {image} should pin a version tag"
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="2025-latest moves with every CU: pin a "
+                                                                     "CU tag in services/sqlserver.py"))
+    if name == "sqlserver" else name for name in services.names()])
+def test_every_service_pins_its_image(name):
+    """A version tag that names one build: not `latest`, nor a moving tag such as `2025-latest`."""
+    image = services.get(name).image
+    repository, _, tag = image.rpartition(":")
+    assert repository and tag and "latest" not in tag, f"{name}: {image} is not pinned"
+    assert re.match(r"^\d+(\.\d+)*", tag), f"{name}: {image} should pin a version tag"
 
 
 def test_dynamodb_local_runs_shared_in_memory_without_telemetry():
