@@ -72,6 +72,19 @@ def exits_hard_after_forking(path):
     _session_grandchild(path)
     os._exit(9)
 
+def keeps_forking(path):
+    if os.fork() == 0:
+        os.setsid()
+        _note(path)
+        while True:
+            if os.fork() == 0:
+                os.setsid()
+                _note(path)
+                time.sleep(300)
+            time.sleep(0.005)
+    _wait_for(path, 20)
+    return "done"
+
 def tidy(path):
     subprocess.run([sys.executable, "-c", "print('hello')"], check=True)
     return "done"
@@ -106,12 +119,23 @@ def left_behind(pids_file):
     assert pids, "the learner code never started its processes"
     time.sleep(0.2)
     left = alive(pids)
-    for pid in left:                     # tidy up after a failing run, by pid
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    seen: set = set()
+    while set(pids) != seen:             # tidy up after a failing run, by pid: stop, then kill
+        seen = set(pids)
+        for pid in alive(pids):
+            signal_quietly(pid, signal.SIGSTOP)
+        time.sleep(0.05)
+        pids = [int(p) for p in pids_file.read_text().split()]
+    for pid in alive(pids):
+        signal_quietly(pid, signal.SIGKILL)
     return left
+
+
+def signal_quietly(pid, signum):
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 @pytest.mark.parametrize("function", ["forks_into_own_session", "keeps_stdout_open", "floods_from_forked_child"])
@@ -128,6 +152,14 @@ def test_processes_a_returning_function_leaves_are_ended_and_named(tmp_path, fun
     assert message.startswith(f"{function}('{pids_file}') in learner.py returned but left 1 process running")
     assert "labrunner stopped it" in message
     assert len(result.output) <= answer.OUTPUT_CAP
+
+
+def test_a_process_that_keeps_forking_is_ended_with_all_it_made(tmp_path):
+    pids_file = tmp_path / "pids"
+    result = make_runner(tmp_path).call("learner.py", "keeps_forking", str(pids_file), timeout=20)
+    assert left_behind(pids_file) == []
+    assert result.error_type == "LeftRunning" and int(result.error_message) >= 20
+    assert f"left {result.error_message} processes running; labrunner stopped them" in result.failure()
 
 
 def test_a_hang_ends_every_process_it_started(tmp_path):

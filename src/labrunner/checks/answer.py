@@ -209,7 +209,10 @@ def _ended(proc, timeout: float) -> bool:
     try:
         delay = 0.001
         while True:
-            if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            try:
+                if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                    return True
+            except ChildProcessError:          # something else in this process reaped it
                 return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -197,10 +197,11 @@ class _Stop(Exception):
 
 
 _WAITING = [True]
+_KEEPER: list[int] = []
 
 
 def _stop(signum, frame):
-    if _WAITING:
+    if _WAITING and _KEEPER == [os.getpid()]:
         raise _Stop
 
 
@@ -285,31 +286,37 @@ def end_all_below() -> int:
     return first or 0
 
 
+def _worker(request) -> None:
+    """The forked worker: run the calls, then end without running anything of the keeper's."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    code = 0
+    try:
+        work(request)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        os._exit(code)
+
+
 def main() -> None:
     request = json.loads(sys.stdin.read())
     if not hasattr(os, "fork"):                  # Windows: no keeper, the parent ends what it can
         work(request)
         return
     _become_reaper()
+    _KEEPER.append(os.getpid())
     signal.signal(signal.SIGTERM, _stop)
-    worker = os.fork()
-    if worker == 0:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        code = 0
-        try:
-            work(request)
-        except BaseException:
-            traceback.print_exc()
-            code = 1
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except Exception:
-                    pass
-            os._exit(code)
     status = None
     try:
+        worker = os.fork()
+        if worker == 0:
+            _worker(request)
         _, status = os.waitpid(worker, 0)
         _WAITING.clear()
     except _Stop:
