@@ -25,7 +25,7 @@ ODD_VALUES = [
     None, True, 0, -1, 10 ** 40, 1.5, float("nan"), float("inf"), -float("inf"), "", " ", "x" * 5000,
     "../../../etc/passwd", "/etc/passwd", "steps/../../x.md", "intro.md\0", "é" * 50, "{{ endpoint }}",
     [], [None], ["a"] * 200, {}, {"apply": "x"}, {"a": {"b": {"c": {"d": {}}}}}, "create-table\n",
-    "__import__('os')", "not a name",
+    "__import__('os')", "not a name", "[/]", "[bold]x[/bold] [link=file:///etc/passwd]y", "a\nb", "\x1b[2J",
 ]
 
 
@@ -69,13 +69,15 @@ def _structural(rng, text: str) -> bytes:
     kind = rng.choice(["swap", "swap", "delete", "duplicate", "huge", "mild", "mild"])
     if kind == "mild":                   # still loads, but may break a lab rule
         step = rng.choice(doc["steps"])
-        change = rng.choice(["no-mistakes", "one-hint", "title", "reorder", "same-hints"])
+        change = rng.choice(["no-mistakes", "one-hint", "title", "reorder", "same-hints", "markup"])
         if change == "no-mistakes":
             step.pop("mistakes", None)
         elif change == "one-hint":
             step["hints"] = step["hints"][:1]
         elif change == "title":
             step["title"] += " (changed)"
+        elif change == "markup":             # text that a renderer could take for markup
+            doc["title"] += rng.choice([" [/]", " [bold]", " [link=x]y[/link]"])
         elif change == "reorder":
             rng.shuffle(doc["steps"])
         else:
@@ -126,7 +128,7 @@ def seeds():
     return {p.parent.name: p.read_text(encoding="utf-8") for p in sorted((REPO / "labs").glob("*/lab.yaml"))}
 
 
-def test_mutated_lab_files_fail_only_as_lab_errors_and_quickly(seeds, tmp_path, monkeypatch):
+def test_mutated_lab_files_fail_only_as_lab_errors_and_quickly(seeds, tmp_path, monkeypatch, cli):
     labs_dir = tmp_path / "fuzz-labs"
     for lab_id in seeds:
         shutil.copytree(REPO / "labs" / lab_id, labs_dir / lab_id, ignore=shutil.ignore_patterns("__pycache__"))
@@ -138,7 +140,7 @@ def test_mutated_lab_files_fail_only_as_lab_errors_and_quickly(seeds, tmp_path, 
         mutate = _structural if rng.random() < 0.5 else _textual
         content = mutate(rng, seeds[lab_id])
         (labs_dir / lab_id / "lab.yaml").write_bytes(content)
-        started = time.perf_counter()
+        started, loaded = time.perf_counter(), False
         try:
             lab = catalog.get(lab_id, with_code=False)
             assert lab.source == str(labs_dir)
@@ -150,6 +152,7 @@ def test_mutated_lab_files_fail_only_as_lab_errors_and_quickly(seeds, tmp_path, 
             assert all("\n" not in f.line() for f in found), [f.line() for f in found]
             outcomes["findings"] += len(found)
             outcomes["loaded"] += 1
+            loaded = True
         except LabError as exc:
             message = exc.one_line()
             assert "\n" not in message and len(message) < 600, (round_no, message[:600])
@@ -160,6 +163,9 @@ def test_mutated_lab_files_fail_only_as_lab_errors_and_quickly(seeds, tmp_path, 
         took = time.perf_counter() - started
         slowest = max(slowest, took)
         assert took < 2.0, f"round {round_no} ({lab_id}) took {took:.2f} s"
+        if loaded or round_no % 10 == 0:          # `list` shows good and broken labs alike
+            listing = cli("list")
+            assert listing.code in (0, 1) and "internal error" not in listing.err, (round_no, listing)
     total = time.perf_counter() - started_all
     print(f"\nfuzz: {ROUNDS} mutated lab files, {outcomes['loaded']} loaded, {outcomes['refused']} refused, "
           f"{outcomes['findings']} rule findings in the loaded ones, slowest {slowest * 1000:.0f} ms, "
