@@ -228,3 +228,12 @@ def test_json_error_for_a_bad_command_line(cli, args):
     assert result.code == 4, result
     report = result.json()
     assert report["ok"] is False and report["exit_code"] == 4 and report["error"]
+
+
+def test_static_names_a_lab_folder_with_brackets_as_written(cli, lab_copy):
+    lab_dir = lab_copy()
+    odd = lab_dir.rename(lab_dir.parent / "x[bold]")
+    result = cli("--labs-dir", str(odd.parent), "test", "--static", "x[bold]")
+    assert result.code == 6, result
+    assert result.out.startswith("✗ x[bold]: 1 rule(s) broken")
+    assert "'dynamodb-basics' differs from its folder name 'x[bold]'" in result.out

@@ -110,9 +110,9 @@ def _static(lab_ids, every_lab, as_json, reports) -> ExitCode:
         if as_json:
             continue
         if findings:
-            out.print(f"[red]✗[/] {lab_id}: {len(findings)} rule(s) broken")
+            out.print(f"[red]✗[/] {escape(lab_id)}: {len(findings)} rule(s) broken")
         else:
-            out.print(f"[green]✓[/] {lab_id}: keeps the lab rules (no engine started)")
+            out.print(f"[green]✓[/] {escape(lab_id)}: keeps the lab rules (no engine started)")
         for finding in findings:
             out.print(f"   {escape(finding.line())}", soft_wrap=True)
     ok = all(report["ok"] for report in reports)
