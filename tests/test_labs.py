@@ -108,10 +108,14 @@ def test_proof_gaps_names_a_finding_the_proof_left_out():
                 for check in step.checks for when in ("before", "after")]
     findings += [{"step": step.id, "what": f"mistake:{m.apply}", "ok": True, "detail": "caught"}
                  for m in step.mistakes]
+    findings += [{"step": step.id, "what": f"route:{r}", "ok": True, "detail": "passed"} for r in step.routes]
     complete = [g for g in proof_gaps(lab, findings) if g.startswith(f"{step.id} ")]
     assert complete == []
     dropped = [f for f in findings if not (f["what"] == "after" and f["detail"].startswith(step.checks[0]))]
     assert proof_gaps(lab, dropped)[0] == f"{step.id} (after {step.checks[0]}): no passing finding"
+    if step.routes:
+        failed = [dict(f, ok=False) if f["what"] == f"route:{step.routes[0]}" else f for f in findings]
+        assert f"{step.id} (route:{step.routes[0]}) not ok: passed" in proof_gaps(lab, failed)
 
 
 @pytest.mark.local
