@@ -85,6 +85,23 @@ def keeps_forking(path):
     _wait_for(path, 20)
     return "done"
 
+def _square(x):
+    return x * x
+
+def pool_with_fork():
+    import multiprocessing
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        return pool.map(_square, [1, 2, 3])
+
+def helpers_that_end_with_it():
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")
+    lock = ctx.Lock()                     # starts multiprocessing's resource tracker
+    worker = ctx.Process(target=time.sleep, args=(0.01,))
+    worker.start()
+    worker.join()
+    return worker.exitcode
+
 def tidy(path):
     subprocess.run([sys.executable, "-c", "print('hello')"], check=True)
     return "done"
@@ -182,6 +199,14 @@ def test_a_function_that_waits_for_its_children_passes(tmp_path):
     result = make_runner(tmp_path).call("learner.py", "tidy", str(tmp_path / "pids"))
     assert result.ok, result.failure()
     assert result.value == "done" and result.output == "hello\n"
+
+
+def test_multiprocessing_works_and_its_helpers_are_not_counted_as_left_behind(tmp_path):
+    runner = make_runner(tmp_path)
+    pooled = runner.call("learner.py", "pool_with_fork", timeout=30)
+    assert pooled.ok and pooled.value == [1, 4, 9], pooled.failure()
+    helped = runner.call("learner.py", "helpers_that_end_with_it", timeout=30)
+    assert helped.ok and helped.value == 0, helped.failure()      # the tracker ends with its parent
 
 
 def test_a_huge_return_value_is_cut_and_said(tmp_path):

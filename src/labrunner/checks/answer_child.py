@@ -26,6 +26,7 @@ import time
 import traceback
 
 CALLS: list[str] = []
+GRACE = 0.3                # seconds a process below may take to end after the worker ends
 _PATCHED: list[bool] = []
 
 
@@ -133,6 +134,7 @@ def _load(request, file_path: str):
         sys.path.insert(0, request["workspace"])
         spec = importlib.util.spec_from_file_location("learner_answer", file_path)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module          # so its functions pickle (multiprocessing with fork)
         spec.loader.exec_module(module)
         return module, None
     except BaseException as exc:  # the learner's module failed to import
@@ -260,6 +262,17 @@ def _reap() -> None:
             return
 
 
+def _grace(seconds: float) -> None:
+    """Let helpers that end with their parent (multiprocessing's forkserver and resource tracker)
+    end on their own before what is still running is counted as left behind."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        _reap()
+        if not any(state != "Z" for _, state in _below(os.getpid())):
+            return
+        time.sleep(0.01)
+
+
 def end_all_below() -> int:
     """Kill every process below this one, round after round (a killed process's children come
     back to us, a forking one may have made more); returns how many were running at first."""
@@ -322,6 +335,8 @@ def main() -> None:
     except _Stop:
         pass
     _WAITING.clear()
+    if status is not None:
+        _grace(GRACE)
     left = end_all_below()
     if status is None:
         os._exit(1)
