@@ -1,6 +1,6 @@
 """Checks for memorydb-durability: each reads the live servers.
 
-Fixtures: memorydb and elasticache (valkey clients, decode_responses=True), workspace.
+Fixtures: memorydb and elasticache (redis-py clients, decode_responses=True), workspace, session.
 """
 
 import time
@@ -8,6 +8,11 @@ import time
 from labrunner.checks import expect, fail
 
 ORDERS = [f"order:{n}" for n in range(1, 10001)]
+
+
+KINDS = {"list": "a list", "hash": "a hash", "set": "a set", "zset": "a sorted set", "stream": "a stream"}
+CLEAN_STOP = ("User requested shutdown", "ready to exit", "Received SIGTERM", "Received SIGINT")
+STARTING = "Valkey is starting"
 
 
 def _orders(conn):
@@ -18,11 +23,55 @@ def _config(conn, key):
     return conn.config_get(key).get(key, "")
 
 
+def _text(conn, name, key, want="a string"):
+    """The key's value if it is a string, None if it is not there; another type is the learner's
+    to fix, and said so (GET would answer WRONGTYPE)."""
+    kind = conn.type(key)
+    if kind == "none":
+        return None
+    if kind != "string":
+        fail(f"{key} on {name} holds {KINDS.get(kind, kind)}; expected {want} — DEL {key}, then SET it again")
+    return conn.get(key)
+
+
+def _unix_time(conn, name, key="lab:written_at"):
+    value = _text(conn, name, key, want="a number")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        fail(f"{key} on {name} holds {value!r}; expected a number, the Unix time in seconds "
+             "(date +%s in a shell, int(time.time()) in Python) — write_orders.py sets it")
+
+
+def _how_it_stopped(session, name):
+    """How the server's previous run ended, from its own log: "clean" (it logged a shutdown),
+    "killed" (it logged nothing before the next start: SIGKILL, a lost node) or None (one run)."""
+    from labrunner import lifecycle
+
+    try:
+        log = lifecycle.runtime_of(session).logs(session.services[name], lines=400)
+    except Exception:
+        return None
+    runs = log.split(STARTING)
+    if len(runs) < 3:                       # [before the first start, run 1, run 2, ...]
+        return None
+    return "clean" if any(marker in runs[-2] for marker in CLEAN_STOP) else "killed"
+
+
+def _expect_killed(session, name):
+    expect(_how_it_stopped(session, name) != "clean",
+           f"{name} was shut down cleanly, not killed: its log says it was asked to shut down (SIGTERM or SHUTDOWN) "
+           "and had time to finish. A lost node gets no such chance — labrunner fault kill "
+           f"{name} (SIGKILL), then labrunner fault restart {name}")
+
+
 # ---- step 1: connect -------------------------------------------------------------
 
 def hello_in_both(memorydb, elasticache):
     for name, conn in (("memorydb", memorydb), ("elasticache", elasticache)):
-        value = conn.get("lab:hello")
+        value = _text(conn, name, "lab:hello")
         expect(value is not None, f"{name} has no key lab:hello yet (SET lab:hello world)")
         expect(value == "world", f"lab:hello on {name} is {value!r}; expected 'world'")
 
@@ -33,7 +82,7 @@ def _has_the_orders(name, conn):
     count = _orders(conn)
     expect(count == len(ORDERS), f"{name} has {count} of the {len(ORDERS)} orders (order:1 … order:10000) — "
                                  "run python write_orders.py in your workspace")
-    expect(conn.get("lab:written_at"), f"{name} has no lab:written_at: write_orders.py sets it last")
+    expect(_unix_time(conn, name), f"{name} has no lab:written_at: write_orders.py sets it last")
 
 
 def memorydb_has_the_orders(memorydb):
@@ -46,34 +95,36 @@ def elasticache_has_the_orders(elasticache):
 
 # ---- step 3: crash --------------------------------------------------------------------
 
-def _restarted_since_write(conn) -> bool | None:
+def _restarted_since_write(conn, name) -> bool | None:
     """Whether the server was restarted after the orders were written (None: cannot tell)."""
     info = conn.info("server")
-    run_id = conn.get("lab:run_id")
+    run_id = _text(conn, name, "lab:run_id")
     if run_id:
         return run_id != info["run_id"]
-    written = conn.get("lab:written_at")
+    written = _unix_time(conn, name)
     if written:
-        return info["uptime_in_seconds"] < time.time() - float(written)
+        return info["uptime_in_seconds"] < time.time() - written
     return None
 
 
-def memorydb_kept_every_order(memorydb):
-    if _restarted_since_write(memorydb) is False:
+def memorydb_kept_every_order(memorydb, session):
+    if _restarted_since_write(memorydb, "memorydb") is False:
         fail("memorydb has not crashed since you wrote the orders: labrunner fault kill memorydb, "
              "then labrunner fault restart memorydb")
+    _expect_killed(session, "memorydb")
     count = _orders(memorydb)
     expect(count == len(ORDERS), f"memorydb has {count} of the {len(ORDERS)} orders after the crash "
                                  f"(appendonly is {_config(memorydb, 'appendonly')}, appendfsync "
                                  f"{_config(memorydb, 'appendfsync')}): a durable store keeps every acknowledged write")
 
 
-def elasticache_lost_its_orders(elasticache):
+def elasticache_lost_its_orders(elasticache, session):
     count = _orders(elasticache)
+    _expect_killed(session, "elasticache")
     if count == 0:
         return
     # A few orders put back by lazy loading (step 3's "then") are fine once the crash is shown.
-    expect(elasticache.get("lab:written_at") is None and count < 100,
+    expect(_text(elasticache, "elasticache", "lab:written_at") is None and count < 100,
            f"elasticache still holds {count} of the orders: it has not lost its node yet — "
            "labrunner fault kill elasticache, then labrunner fault restart elasticache")
     return f"{count} orders are back, loaded again after the crash"

@@ -30,3 +30,34 @@ def answers_with_everysec(workspace):
 
 def fsync_without_appendonly(elasticache):
     elasticache.config_set("appendfsync", "everysec")
+
+
+def hello_as_a_list(memorydb, elasticache):
+    """RPUSH where SET was meant: the key is there, but a list."""
+    for conn in (memorydb, elasticache):
+        conn.rpush("lab:hello", "world")
+
+
+def written_at_as_a_date(memorydb, elasticache, lab):
+    """The orders, and the time written as a date instead of a Unix time."""
+    for conn in (memorydb, elasticache):
+        lab.modules["solutions"].write_all(conn)
+        conn.set("lab:written_at", "2026-11-30 16:20")
+
+
+def clean_restart_instead_of_kill(fault):
+    """fault stop (SIGTERM) and restart: the servers shut down in good order, as no lost node does."""
+    for service in ("memorydb", "elasticache"):
+        fault("stop", service)
+    for service in ("memorydb", "elasticache"):
+        fault("restart", service)
+
+
+def cache_said_to_survive(workspace):
+    workspace.file("answers.yaml").write_text(
+        "memorydb_appendonly: yes\nmemorydb_appendfsync: always\nelasticache_appendonly: no\n"
+        "survives_a_node_loss: elasticache\n", encoding="utf-8")
+
+
+def everysec_on_memorydb_instead(memorydb):
+    memorydb.config_set("appendfsync", "everysec")

@@ -17,7 +17,7 @@ to time a single acknowledged write. Running it again is harmless: SET
 replaces a key's value, so there are still 10,000 orders.
 
 On AWS, MemoryDB always runs in cluster mode: its keys are spread over shards,
-and you would connect with valkey.cluster.ValkeyCluster, whose pipelines send
+and you would connect with redis.cluster.RedisCluster, whose pipelines send
 each command to the shard that holds its key.
 """
 
@@ -26,7 +26,7 @@ import os
 import sys
 import time
 
-import valkey
+import redis
 
 ORDERS = 10_000
 BATCH = 1_000                      # commands per pipeline (one round trip each)
@@ -96,7 +96,7 @@ def main():
     print(row.format("server", "persistence", f"{ORDERS:,} pipelined",
                      "one at a time", "keys"))
     for name, url in urls.items():
-        client = valkey.Valkey.from_url(url, decode_responses=True)
+        client = redis.Redis.from_url(url, decode_responses=True)
         seconds = write_orders(client)
         per_write = one_at_a_time(client)
         print(row.format(name, persistence(client), f"{seconds:.2f} s",
