@@ -163,7 +163,7 @@ def test_processes_a_returning_function_leaves_are_ended_and_named(tmp_path, fun
     took = time.monotonic() - started
     assert left_behind(pids_file) == []
     assert took < 4, f"the call took {took:.1f} s: it waited for a process the function left"
-    assert not result.ok
+    assert result.no_answer
     message = result.failure()
     assert "\n" not in message
     assert message.startswith(f"{function}('{pids_file}') in learner.py returned but left 1 process running")
@@ -183,7 +183,7 @@ def test_a_hang_ends_every_process_it_started(tmp_path):
     pids_file = tmp_path / "pids"
     result = make_runner(tmp_path).call("learner.py", "hangs_after_forking", str(pids_file), timeout=3)
     assert left_behind(pids_file) == []
-    assert result.error_type == "Timeout"
+    assert result.error_type == "Timeout" and result.no_answer
     assert result.failure() == (f"hangs_after_forking('{pids_file}') in learner.py did not finish within 3 s "
                                 "— look for a loop that never ends")
 
@@ -211,7 +211,7 @@ def test_multiprocessing_works_and_its_helpers_are_not_counted_as_left_behind(tm
 
 def test_a_huge_return_value_is_cut_and_said(tmp_path):
     result = make_runner(tmp_path).call("learner.py", "returns_a_lot", timeout=60)
-    assert not result.ok and result.value is None
+    assert result.no_answer and result.value is None
     message = result.failure()
     assert message == (f"returns_a_lot() in learner.py returned 200,800,000 bytes (as JSON); labrunner keeps "
                        f"the first {answer.RESULT_CAP:,} — return only what the step asks for")

@@ -31,6 +31,7 @@ RESULT_CAP = 256 * 1024    # characters of a returned value's JSON kept
 DEFAULT_TIMEOUT = 15.0
 TABLE_SERVICE = "dynamodb"   # table="Music": that service's learner client, .Table("Music")
 WINDOWS = sys.platform == "win32"
+NO_ANSWER = ("NotImplementedError", "MissingFunction", "Timeout", "Crash", "TooLarge", "LeftRunning")
 
 
 @dataclass
@@ -50,6 +51,12 @@ class AnswerResult:
     @property
     def ok(self) -> bool:
         return not self.error_type
+
+    @property
+    def no_answer(self) -> bool:
+        """The call gave nothing to judge (unwritten, missing, timed out, crashed, a value too
+        large, processes left running): a check should fail with failure(), whatever it expected."""
+        return self.error_type in NO_ANSWER
 
     def used(self, operation: str, index: str | None = None) -> bool:
         """Did the function call this AWS operation (on this index)? Calls read "Query[GenreIndex]"."""
