@@ -54,7 +54,8 @@ def main():
     if "ELASTICACHE_URL" not in os.environ or "PGHOST" not in os.environ:
         sys.exit('ELASTICACHE_URL or PGHOST is not set: run  eval "$(labrunner env)"  first.')
     db = psycopg.connect(connect_timeout=5)
-    cache = redis.Redis.from_url(os.environ["ELASTICACHE_URL"], decode_responses=True)
+    url = os.environ["ELASTICACHE_URL"]          # redis-py reads redis://; valkey:// names the same server
+    cache = redis.Redis.from_url("redis://" + url.split("://", 1)[1], decode_responses=True)
     products = random.sample(range(1, 2001), PRODUCTS)
 
     before = cache.info("stats")            # the server's counters since it started

@@ -6,9 +6,10 @@ lesson.
     python write_orders.py
 
 Run  eval "$(labrunner env)"  in this shell first: that sets MEMORYDB_URL and
-ELASTICACHE_URL (valkey://:password@host:port/0), which this script reads.
-On AWS those URLs would hold your cluster's endpoint instead, start with
-valkeys:// (TLS) and carry an AUTH token or an ACL user's password.
+ELASTICACHE_URL (valkey://:password@host:port/0, which connect() below hands
+to redis-py as redis://), which this script reads. On AWS those URLs would
+hold your cluster's endpoint instead, start with rediss:// (TLS) and carry
+an AUTH token or an ACL user's password.
 
 It writes the same keys to both servers: order:1 ... order:10000, each a small
 JSON string, in pipelines of 1,000, then lab:written_at (the Unix time, in
@@ -85,6 +86,14 @@ def persistence(client):
     return "no persistence" if not settings["save"] else f"snapshots ({settings['save']})"
 
 
+def connect(url):
+    """A redis-py client for a labrunner URL. redis-py reads redis:// URLs; a valkey:// URL names
+    the same server, in Valkey's own words."""
+    if url.startswith("valkey://"):
+        url = "redis://" + url[len("valkey://"):]
+    return redis.Redis.from_url(url, decode_responses=True)
+
+
 def main():
     urls = {name: os.environ.get(var) for name, var in
             (("memorydb", "MEMORYDB_URL"), ("elasticache", "ELASTICACHE_URL"))}
@@ -96,7 +105,7 @@ def main():
     print(row.format("server", "persistence", f"{ORDERS:,} pipelined",
                      "one at a time", "keys"))
     for name, url in urls.items():
-        client = redis.Redis.from_url(url, decode_responses=True)
+        client = connect(url)
         seconds = write_orders(client)
         per_write = one_at_a_time(client)
         print(row.format(name, persistence(client), f"{seconds:.2f} s",
