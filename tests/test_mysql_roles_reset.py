@@ -8,9 +8,10 @@ from labrunner import sessions
 from labrunner.services import mysql_family
 
 
+@pytest.mark.parametrize("runtime", ["local", "docker"])
 @pytest.mark.parametrize("service, lab", [("mariadb", "rds-mariadb-basics"), ("mysql", "rds-mysql-basics")])
-def test_reset_drops_roles_a_learner_made(cli, service, lab):
-    result = cli("run", lab, "--runtime", "local", "--no-input")
+def test_reset_drops_roles_a_learner_made(cli, service, lab, runtime):
+    result = cli("run", lab, "--runtime", runtime, "--no-input")
     try:
         assert result.code == 0, result
         endpoint = sessions.find(lab).endpoint(service)

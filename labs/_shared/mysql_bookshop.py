@@ -180,7 +180,7 @@ def orders_loaded(db, db_connect, lab_dir):
                          (max(int(r["order_id"]) for r in rows),))[0]
     hint = ""
     free = data.free_orders(lab_dir)
-    if count < len(rows) and free and _refuses_total(db_connect, "0.00"):
+    if count < len(rows) and free and _has_table(db, "customers") and _refuses_total(db_connect, "0.00"):
         hint = (f" — your CHECK on shop.orders refuses a total of 0.00, and {free} orders in orders.csv are free "
                 "(0.00): LOAD DATA LOCAL skipped them with a warning each (SHOW WARNINGS). Make it CHECK (total >= 0) "
                 "(step 2: ALTER TABLE shop.orders DROP CONSTRAINT <name>, then ADD CHECK (total >= 0); "

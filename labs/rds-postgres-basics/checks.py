@@ -161,7 +161,8 @@ def orders_loaded(postgres, postgres_connect, lab_dir):
     count, total = postgres.execute(
         "SELECT count(*), coalesce(sum(total), 0) FROM shop.orders WHERE order_id = ANY (%s)", (ids,)).fetchone()
     hint = ""
-    if count < len(ids) and data.free_orders(lab_dir) and _refuses_total(postgres_connect, "0.00"):
+    if count < len(ids) and data.free_orders(lab_dir) and _has_table(postgres, "customers") \
+            and _refuses_total(postgres_connect, "0.00"):
         hint = (f" — your CHECK on shop.orders refuses a total of 0.00, and {data.free_orders(lab_dir)} orders in "
                 "orders.csv are free (0.00), so \\copy refused the file: make it CHECK (total >= 0) "
                 "(step 2), then load again")

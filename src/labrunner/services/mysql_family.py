@@ -61,10 +61,11 @@ def _roles(cur) -> set[str]:
     """MariaDB's roles, which live beside the users in mysql.user (is_role = 'Y') and are dropped
     with DROP ROLE. MySQL has no such column: its roles are accounts, and DROP USER drops them."""
     try:
-        cur.execute("SELECT User FROM mysql.user WHERE is_role = 'Y'")
+        # Compared here, not in a WHERE: is_role = 'Y' can meet a collation clash (1267).
+        cur.execute("SELECT User, is_role FROM mysql.user")
     except Exception:               # MySQL: no is_role column
         return set()
-    return {row[0] for row in cur.fetchall()}
+    return {user for user, is_role in cur.fetchall() if str(is_role).upper() == "Y"}
 
 
 def reset(endpoint: Endpoint) -> None:
