@@ -34,6 +34,12 @@ def test_progress_survives_kill_9_mid_write(labrunner_home):
     assert "first" in progress.completed("lab")
     progress.record_attempt("lab", "after", True)            # still writable
     assert "after" in progress.completed("lab")
+    # the journal holds every attempt the database holds (a kill between the two is caught up)
+    journal = (labrunner_home / "data" / "progress.journal").read_text(encoding="utf-8").splitlines()
+    in_db = sum(progress.attempts("lab").values())
+    assert in_db >= written + 1 and len(journal) == in_db
+    os.unlink(labrunner_home / "data" / "progress.db")          # rebuilt from the journal alone
+    assert sum(progress.attempts("lab").values()) == in_db
 
 
 def test_position_and_forget():

@@ -103,12 +103,19 @@ def main(argv=None) -> None:
         sys.exit(ExitCode.USAGE_ERROR)
     except SystemExit:
         raise
-    except Exception as exc:  # a bug in labrunner itself
-        path = _log_traceback()
+    except Exception as exc:
+        from labrunner import paths
+
+        if paths.is_write_failure(exc):      # a read-only or full disk: not a bug, one line
+            error = paths.cannot_write(exc)
+            _print_error(error)
+            sys.exit(error.exit_code)
+        path = _log_traceback()              # a bug in labrunner itself
         if "-v" in sys.argv or "--verbose" in sys.argv:
             raise
-        click.echo(f"labrunner: internal error: {type(exc).__name__}: {exc} "
-                   f"(traceback in {path}; please report it)", err=True)
+        where = f"traceback in {path}" if path else "run again with -v for the traceback"
+        click.echo(f"labrunner: internal error: {type(exc).__name__}: {exc} ({where}; please report it)",
+                   err=True)
         sys.exit(ExitCode.INTERNAL_ERROR)
     sys.exit(int(code or ExitCode.OK))
 
@@ -121,14 +128,20 @@ def _print_error(exc: LabrunnerError) -> None:
         click.echo(log_tail.rstrip(), err=True)
 
 
-def _log_traceback() -> str:
+def _log_traceback() -> str | None:
+    """Append the traceback to the log; None when it cannot be written (it never raises)."""
+    import os
     import time
     import traceback
 
-    from labrunner import paths
+    try:
+        from labrunner import paths
 
-    path = paths.state_dir() / "labrunner.log"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} labrunner {' '.join(sys.argv[1:])}\n")
-        fh.write(traceback.format_exc())
-    return str(path)
+        path = paths.private_dir(paths.state_dir() / "logs") / "labrunner.log"   # the log's own file
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, paths.PRIVATE_FILE)
+        with open(fd, "a", encoding="utf-8") as fh:
+            fh.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} labrunner {' '.join(sys.argv[1:])}\n")
+            fh.write(traceback.format_exc())
+        return str(path)
+    except Exception:  # noqa: BLE001 - the original error is the one to report
+        return None

@@ -21,7 +21,7 @@ def gather() -> list[dict]:
         arch = client.info().get("Architecture", "")
     except LabrunnerError as exc:
         items.append({"item": "docker", "ok": True, "optional": True,
-                      "detail": f"not reachable ({exc.message}); labs use the local runtime"})
+                      "detail": f"not reachable ({_reason(exc)}); labs use the local runtime"})
         docker_ok = False
     for name in services.names():
         service = services.get(name)
@@ -52,7 +52,11 @@ def gather() -> list[dict]:
                   "detail": "; ".join(b.one_line() for b in broken) or f"{len(catalog.lab_dirs())} found"})
     from labrunner import sessions
 
-    for session in sessions.all_sessions():
+    try:
+        running = sessions.all_sessions()
+    except LabrunnerError:
+        running = []                    # an unwritable state folder: its own line says so below
+    for session in running:
         for name, state in session.services.items():
             try:
                 services.get(name).probe(session.endpoint(name))
@@ -62,9 +66,40 @@ def gather() -> list[dict]:
                 items.append({"item": f"{session.lab}/{name}", "ok": False,
                               "detail": f"not answering on 127.0.0.1:{state['port']} — "
                                         f"`labrunner run {session.lab}` starts it again"})
-    items.append({"item": "state", "ok": True, "detail": str(paths.state_dir())})
+    items.extend(_own_folders())
     items.append({"item": "config", "ok": True, "detail": str(paths.config_file())
                   + ("" if paths.config_file().exists() else " (none)")})
+    return items
+
+
+def _reason(exc: LabrunnerError) -> str:
+    """The runtime's whole message on one line, without repeating "not reachable"."""
+    text = " ".join(exc.message.split())
+    prefix = "Docker is not reachable: "
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
+def _own_folders() -> list[dict]:
+    """The state folder and the progress store: writable, private, and what was found."""
+    from labrunner import paths, progress
+
+    items = []
+    for name, folder in (("state", paths.state_dir), ("data", paths.data_dir)):
+        try:
+            path = folder()
+            problem = paths.write_problem(path)
+            if problem is not None:
+                raise paths.cannot_write(problem, path)
+            mode = path.stat().st_mode & 0o777
+            items.append({"item": name, "ok": True, "detail": f"{path} (writable, mode {mode:o})"})
+        except LabrunnerError as exc:
+            items.append({"item": name, "ok": False, "detail": exc.one_line()})
+    try:
+        found = progress.health()
+        items.append({"item": "progress", "ok": found["state"] != "damaged",
+                      "detail": f"{found['state']}: {found['detail']}"})
+    except LabrunnerError as exc:
+        items.append({"item": "progress", "ok": False, "detail": f"unreadable: {exc.one_line()}"})
     return items
 
 
