@@ -85,6 +85,16 @@ def _unseed(table, items):
             batch.delete_item(Key={"Artist": item["Artist"], "SongTitle": item["SongTitle"]})
 
 
+def _value(result):
+    """The learner's return value, or fail with the runner's one line. An HTML error page from
+    an emulator (moto answers some requests it cannot run with HTTP 500) is told in one line."""
+    if not result.ok and "<!doctype html" in result.error_message.lower():
+        fail(f"{result.describe_call()} in {result.file}: the DynamoDB stand-in answered with an HTTP 500 "
+             "error page, an emulator's internal error, not your mistake — moto cannot run that request "
+             "(often a PartiQL form); write it with query, put_item, update_item or delete_item instead")
+    return result.value_or_fail()
+
+
 # ---- step 1: create-table --------------------------------------------------
 
 def music_table_exists(dynamodb):
@@ -169,7 +179,7 @@ def songs_by_artist_matches_data(answer, dynamodb_resource):
     finally:
         _unseed(table, seeded)
     for (who, prefix), result in zip(cases, results):
-        got = result.value_or_fail()
+        got = _value(result)
         want = _expected_titles(items, who, prefix)
         call = f"songs_by_artist(table, {who!r}, {prefix!r})"
         if got == want:
@@ -198,7 +208,7 @@ def _probe(lab_dir):
 def _watched(answer, lab_dir, file, function, *args):
     """The learner's function run through probe.requests_of: (outcome dict, requests)."""
     result = answer.call(_probe(lab_dir), "_probe_requests_of", file, function, *args, table=TABLE)
-    outcome = result.value_or_fail()
+    outcome = _value(result)
     return outcome, outcome.get("requests", [])
 
 
@@ -214,6 +224,10 @@ def _full_scans(requests, key):
 def _fail_raised(call, file, raised):
     if raised["type"] == "NotImplementedError":
         fail(f"{call.split('(')[0]}() in {file} is not written yet (it still raises NotImplementedError)")
+    if "<!doctype html" in raised["message"].lower():
+        fail(f"{call} in {file}: the DynamoDB stand-in answered with an HTTP 500 error page, an emulator's "
+             "internal error, not your mistake — moto cannot run that request (often a PartiQL form); write "
+             "it with query, put_item, update_item or delete_item instead")
     where = f" at {raised['where']}" if raised["where"] else ""
     fail(f"{call} raised {raised['type']}{where}: {raised['message']}")
 
@@ -244,8 +258,8 @@ def record_play_adds_one(answer, dynamodb_resource):
     try:
         first, second = answer.call_many("record_play.py", "record_play",
                                           [(song["Artist"], "Counter Test")] * 2, table=TABLE)
-        first.value_or_fail()
-        second.value_or_fail()
+        _value(first)
+        _value(second)
         stored = table.get_item(Key=key, ConsistentRead=True).get("Item", {}).get("Plays")
     finally:
         _unseed(table, [song])
@@ -274,7 +288,7 @@ def record_play_refuses_missing_song(answer, dynamodb_resource):
         fail(f"record_play raised ValidationException for a song that does not exist ({said}); "
              "the update has no condition, so DynamoDB tried to add to a Plays that is not there — add "
              "ConditionExpression='attribute_exists(Artist)' so it refuses with ConditionalCheckFailedException")
-    fail(result.failure())
+    _value(result)
 
 
 def _reads(requests):
@@ -291,7 +305,7 @@ def _writes(requests):
 
 def _race(answer, lab_dir, file, function, song):
     result = answer.call(_probe(lab_dir), "_probe_race", file, function, song["Artist"], song["SongTitle"], table=TABLE)
-    return result.value_or_fail()
+    return _value(result)
 
 
 def record_play_is_atomic(answer, dynamodb_resource, lab_dir):
@@ -357,7 +371,7 @@ def songs_in_genre_matches_data(answer, dynamodb_resource, lab_dir):
     finally:
         _unseed(table, seeded)
     for (which, year), result in zip(cases, results):
-        got = result.value_or_fail()
+        got = _value(result)
         matching = sorted((i for i in items if i.get("Genre") == which and i.get("Year", -1) >= year),
                           key=lambda i: (i["Year"], i["SongTitle"]))
         want = [i["SongTitle"] for i in matching]
@@ -412,7 +426,7 @@ def remove_if_unplayed_keeps_played_songs(answer, dynamodb_resource):
     if result.error_type == "ConditionalCheckFailedException":
         fail("remove_if_unplayed let ConditionalCheckFailedException escape for a played song; "
              "catch it and return False")
-    result.value_or_fail()
+    _value(result)
     expect(still_there, "remove_if_unplayed deleted a song although it had 12 plays; add "
                         "ConditionExpression='Plays = :zero' so DynamoDB refuses the delete")
     expect(result.value is False, f"remove_if_unplayed returned {result.value!r} for a song with 12 plays; "
@@ -448,7 +462,7 @@ def remove_if_unplayed_is_atomic(answer, dynamodb_resource, lab_dir):
 
 def remove_if_unplayed_deletes_unplayed_songs(answer, dynamodb_resource):
     result, still_there = _remove(answer, _table(dynamodb_resource), plays=0)
-    result.value_or_fail()
+    _value(result)
     expect(not still_there, "remove_if_unplayed kept a song with 0 plays; expected it to be deleted")
     expect(result.value is True, f"remove_if_unplayed returned {result.value!r} after deleting; expected True")
 
