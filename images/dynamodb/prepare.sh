@@ -23,3 +23,10 @@ if [ ! -f "$wheels/requirements.txt" ]; then
   mv "$wheels.part" "$wheels"
 fi
 cp -a "$wheels" "$ctx/wheels"
+# labrunner's moto launcher (PartiQL as DynamoDB runs it, errors as JSON, never an HTML 500 page):
+# the same file the local runtime runs; it imports nothing from labrunner.
+launcher="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/src/labrunner/services/moto_dynamodb.py"
+[ -f "$launcher" ] || { echo "dynamodb/prepare.sh: $launcher is missing" >&2; exit 1; }
+grep -q "^MOTO_VERSION = \"$moto_version\"" "$launcher" \
+  || { echo "dynamodb/prepare.sh: $launcher is written for another moto than $moto_version" >&2; exit 1; }
+cp "$launcher" "$ctx/moto_dynamodb.py"
