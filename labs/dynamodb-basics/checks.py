@@ -389,7 +389,8 @@ def songs_in_genre_matches_data(answer, dynamodb_resource, lab_dir):
         expect(result.used("ExecuteStatement"),
                f"songs_in_genre did not query GenreIndex (calls made: {result.calls or 'none'}); "
                "pass IndexName='GenreIndex' to table.query")
-        _partiql_queries_index(answer, lab_dir, which, year)
+        if (which, year) == cases[0]:       # PartiQL: its statements are read once, on the seeded genre
+            _partiql_queries_index(answer, lab_dir, which, year)
 
 
 def _partiql_queries_index(answer, lab_dir, genre, year):
