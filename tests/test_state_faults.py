@@ -230,12 +230,16 @@ def small_disk(folder: Path, size: str = "1m"):
 
 
 def fill(folder: Path) -> Path:
+    """Fill the disk to the last byte."""
     filler = folder / "filler"
-    with open(filler, "wb") as fh:
-        with contextlib.suppress(OSError):
-            while True:
-                fh.write(b"\0" * 65536)
-                fh.flush()
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for chunk in (65536, 4096, 512, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, b"\0" * chunk)
+    finally:
+        os.close(fd)
     return filler
 
 

@@ -18,6 +18,7 @@ A database from before the journal existed seeds the journal on first open.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -166,7 +167,10 @@ def _use(folder: Path, work):
     except sqlite3.DatabaseError as exc:
         if not _damaged(exc):
             raise _failure(exc, folder) from None
-    _restore(folder)
+    try:
+        _restore(folder)
+    except OSError as exc:
+        raise paths.cannot_write(exc, folder) from None
     try:
         return _attempt(folder, work)
     except sqlite3.DatabaseError as exc:
@@ -186,7 +190,7 @@ def _append(folder: Path, line: bytes) -> tuple[int, int]:
     fd = os.open(folder / JOURNAL_NAME, os.O_RDWR | os.O_APPEND | os.O_CREAT, paths.PRIVATE_FILE)
     try:
         before = os.fstat(fd).st_size
-        if before and os.pread(fd, 1, before - 1) != b"\n":
+        if before and _last_byte(fd, before) != b"\n":
             line = b"\n" + line            # after a torn line (a kill mid-append): its own line
         try:
             view = memoryview(line)
@@ -199,6 +203,11 @@ def _append(folder: Path, line: bytes) -> tuple[int, int]:
         return before, before + len(line)
     finally:
         os.close(fd)
+
+
+def _last_byte(fd: int, size: int) -> bytes:
+    os.lseek(fd, size - 1, os.SEEK_SET)     # (O_APPEND: the write still goes to the end)
+    return os.read(fd, 1)
 
 
 def _cut(fd: int, size: int) -> None:
@@ -405,6 +414,8 @@ def _failure(exc: sqlite3.DatabaseError, folder: Path) -> LabrunnerError:
         return LabrunnerError(f"{folder / DB_NAME} stayed locked for 10 s",
                               "let the other labrunner command finish, then try again")
     probe = paths.write_problem(folder)
+    if probe is None and name.startswith("SQLITE_FULL"):
+        probe = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     if probe is not None:
         return paths.cannot_write(probe, folder)
     return paths.FolderNotWritable(f"cannot use {folder / DB_NAME} ({exc})",
