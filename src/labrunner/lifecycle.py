@@ -1,9 +1,16 @@
-"""Start, reach, reset and stop the services of a lab session (both runtimes, one path)."""
+"""Start, reach, stop and bring back the services of a lab session (both runtimes, one path).
+
+`labrunner run` and `labrunner test` start services through `launch`; `start` adds what
+a learner's session needs on top (reuse, revival, the session file). Data flows one way:
+this module knows runtimes, services and sessions, never checks, steps or the CLI.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from labrunner import log, runtimes, services, sessions
-from labrunner.errors import ServiceError
+from labrunner.errors import ExitCode, ServiceError, UsageError
 from labrunner.runtimes.base import wait_ready
 from labrunner.sessions import Session
 from labrunner.workspace import Workspace
@@ -13,29 +20,31 @@ def runtime_of(session: Session):
     return runtimes.get(session.runtime)
 
 
-def start(lab, runtime_name: str = "auto", *, ports: dict[str, int] | None = None,
-          workspace: str | None = None, on_event=None, meanwhile=None) -> tuple[Session, bool]:
-    """Start every service the lab needs; return (session, reused). Reuses a live session.
+@dataclass
+class Started:
+    session: Session
+    reused: bool = False                  # it was already running
+    restarted: list[str] = field(default_factory=list)   # engines brought back on their data
+    fresh: bool = False                   # new engines, with nothing in them yet
 
-    `meanwhile(session)` runs once every engine is launched, before waiting for them to answer."""
-    say = on_event or (lambda *a: None)
-    existing = sessions.find(lab.id)
-    if existing and (runtime_name in ("auto", existing.runtime)):
-        try:
-            _revive(existing, say)
-            from labrunner import checker
 
-            checker.spawn(lab, existing)     # no-op when it is already running
-            return existing, True
-        except ServiceError:
-            say("restart", f"the earlier {lab.id} services could not be brought back; starting fresh ones")
-            stop(existing)
-    elif existing:
-        stop(existing)
-    runtime = runtimes.get(runtime_name)
-    ws = Workspace.for_lab(lab, workspace)
-    session = Session(lab=lab.id, runtime=runtime.name, workspace=str(ws.path))
+class Interrupted(ServiceError):
+    """Ctrl-C (or a signal) while services were starting: what had started was stopped again."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+def launch(lab, runtime, session: Session, *, ports: dict[str, int] | None = None, say=None,
+           meanwhile=None, persist: bool = True) -> None:
+    """Start every service the lab names into `session`, then wait until each answers.
+
+    The session is saved before each engine is created (with `persist`), so `down` and the
+    next `run` find a half-started session. Anything that goes wrong, Ctrl-C included, stops
+    what was started and deletes what it made."""
+    say = say or (lambda *a: None)
     try:
+        if persist:
+            session.save()
         for name in lab.services:           # launch them all first: they boot in parallel
             say("starting", name)
             kwargs = {"lab_id": lab.id, "session_id": session.id, "port": (ports or {}).get(name),
@@ -46,36 +55,88 @@ def start(lab, runtime_name: str = "auto", *, ports: dict[str, int] | None = Non
             log.for_lab(lab.id).info("started %s on %s: %s", name, runtime.name,
                                      {k: v for k, v in state.items() if k != "password"})
             session.services[name] = state
-            session.save()            # saved at once, so `down` finds a half-started session
+            if persist:
+                session.save()
         if meanwhile:
             meanwhile(session)
         for name, state in session.services.items():
             wait_ready(runtime, services.get(name), state)
             say("ready", name, state)
     except BaseException as exc:
-        log.for_lab(lab.id).error("start failed: %s", exc)
-        stop(session)
+        interrupted = isinstance(exc, (KeyboardInterrupt, SystemExit))
+        log.for_lab(lab.id).error("start %s: %s", "interrupted" if interrupted else "failed",
+                                  f"{type(exc).__name__}: {exc}".rstrip(": "))
+        _remove_all(runtime, session, persist)
+        if interrupted:
+            raise Interrupted(f"interrupted while starting {lab.id}; nothing was left running",
+                              f"`labrunner run {lab.id}` starts it again") from None
         raise
-    ws.prepare()
+
+
+def start(lab, runtime_name: str = "auto", *, ports: dict[str, int] | None = None,
+          workspace: str | None = None, on_event=None, meanwhile=None) -> Started:
+    """Start the lab's services for a learner, or bring back the ones `down` stopped (on
+    their data), or reuse the running ones. `meanwhile(session)` runs once every engine is
+    launched, before waiting for them to answer."""
+    say = on_event or (lambda *a: None)
+    existing = sessions.find(lab.id)
+    if existing and runtime_name in ("auto", existing.runtime):
+        if workspace and Workspace.for_lab(lab, workspace).path != Workspace.for_lab(lab, existing.workspace).path:
+            say("note", f"--workspace is ignored: {lab.id} already uses {existing.workspace} "
+                        f"(`labrunner down {lab.id} --wipe` first to change it)")
+        was_stopped = existing.stopped
+        try:
+            restarted = revive(existing, say)
+        except ServiceError as exc:
+            say("note", f"the earlier {lab.id} services could not be brought back ({exc.message}); "
+                        "starting fresh ones")
+            stop(existing, wipe=True)
+        else:
+            if meanwhile:
+                meanwhile(existing)
+            return Started(existing, reused=not restarted and not was_stopped, restarted=restarted)
+    elif existing:
+        say("note", f"{lab.id} ran on the {existing.runtime} runtime; its data there is discarded "
+                    f"to start on {runtime_name}")
+        stop(existing, wipe=True)
+    runtime = runtimes.get(runtime_name)
+    ws = Workspace.for_lab(lab, workspace)
+    session = Session(lab=lab.id, runtime=runtime.name, workspace=str(ws.path))
+    ws.check_location()
+    launch(lab, runtime, session, ports=ports, say=say, meanwhile=meanwhile)
+    try:
+        ws.prepare()
+    except BaseException as exc:
+        stop(session, wipe=True)        # a workspace that cannot be made: nothing left running
+        if isinstance(exc, OSError):
+            raise UsageError(f"cannot write your lab files to {ws.path}: {exc.strerror or exc}",
+                             "choose a folder of your own with --workspace") from None
+        raise
     session.save()
-    from labrunner import checker
-
-    checker.spawn(lab, session)
-    return session, False
+    return Started(session, fresh=True)
 
 
-def _revive(session: Session, say) -> None:
-    """Bring back engines that stopped (a crash, `fault kill`, a reboot) on their own data."""
+def revive(session: Session, say=None) -> list[str]:
+    """Bring back engines that stopped (`down`, a crash, `fault kill`, a reboot) on their own
+    data and port; return the names of those restarted."""
+    say = say or (lambda *a: None)
+    restarted = []
     for name in list(session.services):
         try:
             services.get(name).probe(session.endpoint(name))
         except Exception:
-            say("restart", f"{name} had stopped; starting it again on its data")
+            if not session.stopped:
+                say("restart", f"{name} had stopped; starting it again on its data")
             try:
                 inject(session, name, "restart")
-            except Exception as exc:          # container gone, data folder gone, ...
+            except Exception as exc:          # container gone, data folder gone, port taken ...
                 raise ServiceError(f"{name} could not be restarted: {exc}") from None
+            restarted.append(name)
+    if session.stopped:
+        session.stopped = False
+    session.save()
     ensure_ready(session)
+    return restarted
 
 
 def ensure_ready(session: Session) -> None:
@@ -86,63 +147,89 @@ def ensure_ready(session: Session) -> None:
             service.probe(session.endpoint(name))
         except Exception as exc:
             log.for_lab(session.lab).warning("%s not answering: %s: %s", name, type(exc).__name__, exc)
+            live = sessions.find(session.lab)
+            if live is None or live.id != session.id:
+                raise ServiceError(f"the services of lab '{session.lab}' were stopped (`labrunner down`)",
+                                   f"start them again with `labrunner run {session.lab}`") from None
             raise ServiceError(
                 f"the {name} engine of lab '{session.lab}' is not answering at {state['host']}:{state['port']}",
-                f"start it again with `labrunner run {session.lab}` (your progress is kept)",
+                f"`labrunner status` tells more; `labrunner run {session.lab}` brings it back on its data",
             ) from None
 
 
-def stop(session: Session) -> list[str]:
-    """Stop and remove every service of a session; return what was stopped."""
-    from labrunner import checker
-
-    checker.stop(session.lab)
+def stop(session: Session, *, wipe: bool = False) -> list[str]:
+    """Stop every service of a session; return what was stopped. By default the engines'
+    data is kept (a stopped container, a data folder) for the next `run`; with `wipe` the
+    containers, processes and folders go, and so does the session."""
     stopped = []
     try:
         runtime = runtime_of(session)
     except ServiceError:
         runtime = None    # Docker is gone: nothing we can stop there; forget the session
-    for name, state in session.services.items():
+        wipe = True
+    if wipe:
         if runtime is not None:
-            runtime.remove(state)
-        stopped.append(name)
-    log.for_lab(session.lab).info("stopped %s (session %s)", ", ".join(stopped) or "nothing", session.id)
-    session.delete()
+            _remove_all(runtime, session, persist=True)
+        stopped = list(session.services)
+    else:
+        for name, state in session.services.items():
+            try:
+                session.services[name] = runtime.signal(state, "stop")
+            except ServiceError:
+                pass          # already gone: `run` starts it afresh
+            stopped.append(name)
+        session.stopped = True
+        session.save()
+    log.for_lab(session.lab).info("%s %s (session %s)", "removed" if wipe else "stopped, data kept:",
+                                  ", ".join(stopped) or "nothing", session.id)
     return stopped
 
 
-def fixtures_for(lab, session: Session, *, workspace: Workspace | None = None, replay: bool = False,
-                 shared: dict | None = None):
-    from labrunner.checks.fixtures import Fixtures
+def _remove_all(runtime, session: Session, persist: bool) -> None:
+    for state in session.services.values():
+        try:
+            runtime.remove(state)
+        except Exception as exc:                # keep removing the others
+            log.for_lab(session.lab).warning("could not remove %s: %s", state.get("service"), exc)
+    sweep = getattr(runtime, "sweep_session", None)
+    if sweep:
+        sweep(session.id)                       # what a kill mid-start left unrecorded
+    if persist:
+        live = sessions.find(session.lab)
+        if live is not None and live.id == session.id:
+            session.delete()
 
-    ws = workspace or Workspace(session.workspace, lab, replay=replay)
-    return Fixtures(lab=lab, session=session, workspace=ws, replay=replay, shared=shared)
 
+def sweep(keep_data: bool = True) -> list[str]:
+    """Stop what no session file owns any more (labelled containers, engines with pid files),
+    on every runtime that answers. Stopped sessions' data stays unless keep_data is False."""
+    keep = {s.id for s in sessions.all_sessions()} if keep_data else set()
+    from labrunner.runtimes import docker
+    from labrunner.runtimes.local import LocalRuntime
 
-def reset_to(lab, session: Session, step_index: int, *, workspace: Workspace | None = None,
-             shared: dict | None = None) -> None:
-    """Wipe the engines' data, then replay the solutions of the steps before step_index.
-
-    The learner's own workspace files are left as they are (replay mode)."""
-    from labrunner.checks import runner
-
-    ensure_ready(session)
-    for name in session.services:
-        services.get(name).reset(session.endpoint(name))
-    ws = workspace or Workspace(session.workspace, lab, replay=True)
-    for step in lab.steps[:step_index]:
-        with fixtures_for(lab, session, workspace=ws, replay=True, shared=shared) as fixtures:
-            runner.apply(lab, "solutions", step.solution, fixtures)
+    found = LocalRuntime().sweep(keep)
+    if docker.available():
+        runtime = docker.DockerRuntime()
+        for container in runtime.labelled():
+            if container.labels.get("org.labrunner.session") in keep:
+                continue
+            found.append(f"container {container.name}")
+            container.remove(force=True, v=True)
+    return found
 
 
 def inject(session: Session, service: str, action: str) -> dict:
     """Fault injection: kill | stop | pause | resume | restart a service; waits for it after a
     restart or resume, and records where it now answers (the same port: every container is
     bound to a port labrunner chose or was given, which Docker keeps across restarts)."""
+    if service not in session.services:
+        raise UsageError(f"lab '{session.lab}' runs no service '{service}'",
+                         f"its services: {', '.join(session.services)}")
     runtime = runtime_of(session)
     state = runtime.signal(session.services[service], action)
     session.services[service] = state
-    if sessions.find(session.lab) is not None and sessions.find(session.lab).id == session.id:
+    live = sessions.find(session.lab)
+    if live is not None and live.id == session.id:
         session.save()
     if action in ("restart", "resume"):
         wait_ready(runtime, services.get(service), state)

@@ -125,6 +125,9 @@ def _write(entry: dict) -> None:
         db.execute("BEGIN IMMEDIATE")
         journal = None
         try:
+            applied = _applied(db)
+            if applied is not None and applied < _journal_size(db.folder):
+                _replay(db, applied)            # lines another labrunner wrote to a file since moved aside
             journal, size = _append(db.folder, line)
             _apply(db, entry)
             _set_applied(db, size)

@@ -1,7 +1,11 @@
 """What is running for which lab, persisted so `labrunner check` in another terminal finds it.
 
-One JSON file per lab under <state>/sessions/, written atomically; `current`
-names the lab most recently run, so commands may leave the lab id out.
+One JSON file per lab under <state>/sessions/, written atomically (mode 600: it holds
+passwords). A session is running, or stopped by `labrunner down` with its engines' data
+kept for the next `labrunner run`. `current` names the lab most recently run.
+
+A lab id becomes a file name here, so every id is checked to be a plain id first
+(`labrunner down ../../x` must not reach outside the state folder).
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import re
+
 from labrunner import paths
-from labrunner.errors import NoSession
+from labrunner.errors import NoSession, UsageError
 from labrunner.services.base import Endpoint
 
 
@@ -25,6 +31,7 @@ class Session:
     id: str = field(default_factory=lambda: __import__("secrets").token_hex(6))
     created: float = field(default_factory=time.time)
     services: dict[str, dict] = field(default_factory=dict)
+    stopped: bool = False      # `labrunner down` stopped the engines and kept their data
 
     def endpoint(self, service: str) -> Endpoint:
         from labrunner.runtimes.base import endpoint_of
@@ -52,8 +59,19 @@ def _dir() -> Path:
     return path
 
 
+PLAIN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def check_id(lab_id: str) -> str:
+    """A lab id as labrunner makes them (lower-case letters, digits, dashes), or a UsageError."""
+    if not isinstance(lab_id, str) or not PLAIN_ID.match(lab_id):
+        raise UsageError(f"'{str(lab_id)[:80]}' is not a lab id",
+                         "lab ids are lower-case letters, digits and dashes; `labrunner list` shows them")
+    return lab_id
+
+
 def _file(lab_id: str) -> Path:
-    return _dir() / f"{lab_id}.json"
+    return _dir() / f"{check_id(lab_id)}.json"
 
 
 def _write_atomic(path: Path, text: str, private: bool = False) -> None:
@@ -67,35 +85,63 @@ def _write_atomic(path: Path, text: str, private: bool = False) -> None:
 
 
 def find(lab_id: str) -> Session | None:
+    """The lab's session, running or stopped; None when there is none (or its file is unreadable)."""
     try:
         data = json.loads(_file(lab_id).read_text(encoding="utf-8"))
-        return Session(**data)
+        session = Session(**data)
     except (OSError, ValueError, TypeError):
         return None
+    return session if session.lab == lab_id else None
 
 
 def current_lab() -> str | None:
     try:
-        return (_dir() / "current").read_text().strip() or None
+        value = (_dir() / "current").read_text().strip()
     except OSError:
         return None
+    return value if PLAIN_ID.match(value) else None
 
 
 def all_sessions() -> list[Session]:
+    """Every recorded session, running or stopped."""
     found = []
     for file in sorted(_dir().glob("*.json")):
-        session = find(file.stem)
-        if session:
-            found.append(session)
+        if PLAIN_ID.match(file.stem):
+            session = find(file.stem)
+            if session:
+                found.append(session)
     return found
 
 
-def require(lab_id: str | None) -> Session:
-    """The running session of a lab (or of the current lab), or a clear NoSession error."""
-    lab_id = lab_id or current_lab()
+def running() -> list[Session]:
+    return [s for s in all_sessions() if not s.stopped]
+
+
+def resolve_lab(lab_id: str | None, command: str = "check") -> str | None:
+    """The lab a command means: the one named; else the one running lab; else the lab run
+    last. Two labs running and none named is a question only the learner can answer."""
+    if lab_id:
+        return check_id(lab_id)
+    live = running()
+    if len(live) > 1:
+        names = ", ".join(s.lab for s in live)
+        raise UsageError(f"{len(live)} labs are running ({names}) and the command names none",
+                         f"name one, e.g. `labrunner {command} {live[0].lab}`")
+    if live:
+        return live[0].lab
+    return current_lab()
+
+
+def require(lab_id: str | None, command: str = "check") -> Session:
+    """The running session of a lab (or of the lab meant), or a clear NoSession error."""
+    lab_id = resolve_lab(lab_id, command)
     if not lab_id:
         raise NoSession("no lab is running", "start one with `labrunner run <lab>` (see `labrunner list`)")
     session = find(lab_id)
     if session is None:
-        raise NoSession(f"lab '{lab_id}' is not running", f"start it with `labrunner run {lab_id}`; your progress is kept")
+        raise NoSession(f"lab '{lab_id}' is not running",
+                        f"start it with `labrunner run {lab_id}`; your progress is kept")
+    if session.stopped:
+        raise NoSession(f"lab '{lab_id}' is stopped (`labrunner down`); its data is kept",
+                        f"`labrunner run {lab_id}` brings it back where you were")
     return session

@@ -6,14 +6,20 @@ Solutions that write workspace files first keep the learner's version in
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
 from labrunner import paths
-from labrunner.errors import LabError
+from labrunner.errors import LabError, UsageError
 
 BACKUP_DIR = ".labrunner-backup"
+# Folders that are the system's, never a learner's: starter files are not written there.
+SYSTEM_FOLDERS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run",
+                  "/sbin", "/sys", "/usr", "/var/lib", "/var/log", "/var/cache", "/var/spool", "/System",
+                  "/Library", "/private/etc", "/private/var/db")
 
 
 class Workspace:
@@ -21,6 +27,7 @@ class Workspace:
         self.path = Path(path)
         self.lab = lab
         self.replay = replay     # replaying earlier steps (reset): leave the learner's own files alone
+        self.backups: list[Path] = []   # copies of learner files made by this workspace's solutions
 
     @classmethod
     def for_lab(cls, lab, path: str | Path | None = None) -> "Workspace":
@@ -37,6 +44,24 @@ class Workspace:
 
     def read_text(self, name: str) -> str:
         return self.file(name).read_text(encoding="utf-8")
+
+    def check_location(self) -> None:
+        """Refuse a folder that cannot be a learner's: the root, a system folder, a file."""
+        path = self.path.expanduser().absolute()
+        resolved = path.resolve()
+        shown = str(path)
+        windows_dir = os.environ.get("SystemRoot", "")
+        system = [Path(p) for p in SYSTEM_FOLDERS] + ([Path(windows_dir)] if windows_dir else [])
+        if resolved == Path(resolved.anchor) or any(
+                resolved == folder or folder in resolved.parents for folder in system if sys.platform != "win32"
+                or folder == Path(windows_dir)):
+            raise UsageError(f"--workspace {shown} is a system folder, not a place for your lab files",
+                             "choose a folder of your own, e.g. --workspace ~/labrunner-labs/" + self.lab.id)
+        if resolved.exists() and not resolved.is_dir():
+            raise UsageError(f"--workspace {shown} is a file, not a folder", "name a folder (it is created if missing)")
+        if resolved == self.lab.path.resolve() or self.lab.path.resolve() in resolved.parents:
+            raise UsageError(f"--workspace {shown} is inside the lab's own folder",
+                             "choose a folder of your own; the lab's files are its starter copies")
 
     def prepare(self) -> list[str]:
         """Copy starter files that are not there yet; return the names copied."""
@@ -96,4 +121,5 @@ class Workspace:
         backup = self.path / BACKUP_DIR / f"{name}.{time.strftime('%Y%m%d-%H%M%S')}"
         backup.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(target, backup)
+        self.backups.append(backup)
         return backup

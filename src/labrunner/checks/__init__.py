@@ -32,17 +32,33 @@ def expect(condition: object, message: str) -> None:
         raise CheckFailed(message)
 
 
+PASS, FAIL, LAB_ERROR, SERVICE_ERROR = "pass", "fail", "lab-error", "service-error"
+
+
 @dataclass(frozen=True)
 class CheckResult:
+    """One check's outcome, one of three kinds besides a pass: the learner's work is not right
+    yet (FAIL, the message says what was expected and found); the check itself broke
+    (LAB_ERROR, a bug of the lab); the engine did not answer (SERVICE_ERROR)."""
+
     name: str
     passed: bool
     message: str = ""
-    error: bool = False        # True: the lab or the engine broke, not the learner
+    outcome: str = ""          # PASS, FAIL, LAB_ERROR or SERVICE_ERROR; derived from passed when empty
     seconds: float = 0.0
 
+    def __post_init__(self):
+        if not self.outcome:
+            object.__setattr__(self, "outcome", PASS if self.passed else FAIL)
+
+    @property
+    def error(self) -> bool:
+        """True when labrunner or the lab broke, not the learner."""
+        return self.outcome in (LAB_ERROR, SERVICE_ERROR)
+
     def as_dict(self) -> dict:
-        return {"check": self.name, "passed": self.passed, "error": self.error,
+        return {"check": self.name, "passed": self.passed, "outcome": self.outcome, "error": self.error,
                 "message": self.message, "seconds": round(self.seconds, 3)}
 
 
-__all__ = ["CheckFailed", "CheckResult", "expect", "fail"]
+__all__ = ["CheckFailed", "CheckResult", "expect", "fail", "PASS", "FAIL", "LAB_ERROR", "SERVICE_ERROR"]

@@ -40,11 +40,12 @@ class Fixtures:
                 self._factories[fixture] = (lambda f=factory, e=endpoint: f(e))
                 if fixture in service.shared_fixtures:
                     self._shareable.add(fixture)
-        # A lab with a single Valkey service also gets it as `valkey` and `redis` (its client).
-        valkeys = [n for n in lab.services if services.get(n).scheme == "valkey"]
-        if len(valkeys) == 1:
-            for alias in ("valkey", "redis"):
-                self._factories.setdefault(alias, self._factories[valkeys[0]])
+        # A service's aliases (a lone Valkey service is also `valkey` and `redis`) name it when
+        # the lab runs only one service that has that alias.
+        for alias in {a for n in lab.services for a in services.get(n).aliases}:
+            owners = [n for n in lab.services if alias in services.get(n).aliases]
+            if len(owners) == 1:
+                self._factories.setdefault(alias, self._factories[owners[0]])
         self._endpoints = session.endpoints()
         self.replay = replay
 
@@ -100,3 +101,12 @@ def _fault(session):
         return lifecycle.inject(session, service, action)
 
     return fault
+
+
+def fixtures_for(lab, session, *, workspace=None, replay: bool = False, shared: dict | None = None) -> Fixtures:
+    """Fixtures for a lab's checks or solutions on a session (the learner's workspace unless
+    another is given)."""
+    from labrunner.workspace import Workspace
+
+    ws = workspace or Workspace(session.workspace, lab, replay=replay)
+    return Fixtures(lab=lab, session=session, workspace=ws, replay=replay, shared=shared)

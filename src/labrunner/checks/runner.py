@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from labrunner.checks import CheckFailed, CheckResult
+from labrunner.checks import LAB_ERROR, SERVICE_ERROR, CheckFailed, CheckResult
 from labrunner.errors import LabError
 
 
@@ -33,7 +33,8 @@ def run_check(lab, step, name: str, fixtures) -> CheckResult:
     try:
         value, error = _with_timeout(lambda: fixtures.call(func, f"labs/{lab.id}/checks.py: {name}"), step.timeout)
     except TimeoutError:
-        return CheckResult(name, False, f"the check did not finish within {step.timeout:g} s", error=True,
+        return CheckResult(name, False, f"the check did not finish within {step.timeout:g} s — is the "
+                           f"engine paused or overloaded? `labrunner status` tells", outcome=SERVICE_ERROR,
                            seconds=time.perf_counter() - started)
     seconds = time.perf_counter() - started
     if error is None:
@@ -42,17 +43,20 @@ def run_check(lab, step, name: str, fixtures) -> CheckResult:
         return CheckResult(name, False, str(error), seconds=seconds)
     if isinstance(error, LabError):
         raise error
-    return CheckResult(name, False, _engine_message(error), error=True, seconds=seconds)
+    outcome, message = _broken(error)
+    return CheckResult(name, False, message, outcome=outcome, seconds=seconds)
 
 
-def _engine_message(error: BaseException) -> str:
+def _broken(error: BaseException) -> tuple[str, str]:
+    """An exception that is not a learner's mistake: the engine's (it did not answer) or the lab's."""
     text = str(error).strip().splitlines()
     first = text[0] if text else ""
     kind = type(error).__name__
     if "Could not connect" in first or "Connection refused" in first or kind in (
-            "EndpointConnectionError", "ConnectionRefusedError", "ConnectTimeoutError", "ReadTimeoutError"):
-        return f"the engine did not answer ({kind}) — is it still running? `labrunner status` tells"
-    return f"the check itself broke: {kind}: {first[:300]}"
+            "EndpointConnectionError", "ConnectionRefusedError", "ConnectTimeoutError", "ReadTimeoutError",
+            "ConnectionError", "TimeoutError"):
+        return SERVICE_ERROR, f"the engine did not answer ({kind}) — is it still running? `labrunner status` tells"
+    return LAB_ERROR, f"the check itself broke: {kind}: {first[:300]}"
 
 
 def run_step(lab, step, fixtures) -> list[CheckResult]:

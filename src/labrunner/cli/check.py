@@ -2,7 +2,7 @@ import time
 
 import click
 
-from labrunner import sessions
+from labrunner import sessions, steps
 from labrunner.cli import common
 from labrunner.errors import ExitCode
 
@@ -13,29 +13,30 @@ from labrunner.errors import ExitCode
 @click.option("--watch", is_flag=True, help="Check again whenever a workspace file changes (Ctrl-C stops).")
 @common.json_option
 def command(lab_id, step_ref, watch, as_json):
-    """Check the current step against the live engine."""
+    """Check the current step against the live engine (LAB: when two labs run)."""
     lab = common.lab_or_current(lab_id, with_code=False)   # the warm checker has the code
     session = sessions.require(lab.id)
-    step = common.pick_step(lab, step_ref)
+    step = steps.pick(lab, step_ref)
     if watch:
         return _watch(lab, session, step)
-    results = common.check_step(lab, session, step)
-    passed = all(r.passed for r in results)
+    outcome = steps.check(lab, session, step)
     if as_json:
-        common.emit_json({"lab": lab.id, "step": step.id, "passed": passed,
-                          "checks": [r.as_dict() for r in results]})
+        common.emit_json({"lab": lab.id, "step": step.id, "passed": outcome.passed,
+                          "next_step": outcome.moved_to.id if outcome.moved_to else None,
+                          "checks": [r.as_dict() for r in outcome.results]})
     else:
-        common.render_results(step, results)
-        if passed:
-            index = lab.step_index(step.id)
-            if index + 1 < len(lab.steps):
-                click.echo(f"Next: `labrunner run {lab.id}` shows step {index + 2}, "
-                           f"'{lab.steps[index + 1].title}'.")
-            else:
-                click.echo(f"That was the last step. `labrunner down {lab.id}` stops the services.")
-    if any(r.error for r in results):
+        common.render_outcome(lab, outcome)
+    return exit_code(outcome.results)
+
+
+def exit_code(results) -> int:
+    from labrunner.checks import LAB_ERROR, SERVICE_ERROR
+
+    if any(r.outcome == SERVICE_ERROR for r in results):
         return ExitCode.SERVICE_ERROR
-    return ExitCode.OK if passed else ExitCode.CHECKS_FAILED
+    if any(r.outcome == LAB_ERROR for r in results):
+        return ExitCode.USAGE_ERROR
+    return ExitCode.OK if results and all(r.passed for r in results) else ExitCode.CHECKS_FAILED
 
 
 def _snapshot(folder) -> dict:
@@ -60,9 +61,9 @@ def _watch(lab, session, step):
         if stamps != seen:
             seen = stamps
             out.rule(f"{step.title} — {time.strftime('%H:%M:%S')}")
-            results = common.check_step(lab, session, step)
-            common.render_results(step, results)
-            if all(r.passed for r in results):
+            outcome = steps.check(lab, session, step)
+            common.render_outcome(lab, outcome)
+            if outcome.passed:
                 return ExitCode.OK
             out.print("[dim]watching your workspace; save a file to check again (Ctrl-C stops)[/]")
         time.sleep(0.5)

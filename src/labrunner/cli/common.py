@@ -31,40 +31,14 @@ def emit_json(data) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-def lab_or_current(lab_id: str | None, *, with_code: bool = True):
+def lab_or_current(lab_id: str | None, *, with_code: bool = True, command: str = "check"):
+    """The lab a command means: the one named, else the one running (asking when two are)."""
     from labrunner.labs import catalog
 
-    lab_id = lab_id or sessions.current_lab()
+    lab_id = sessions.resolve_lab(lab_id, command)
     if not lab_id:
         raise UsageError("no lab is running", "start one with `labrunner run <lab>` (see `labrunner list`)")
     return catalog.get(lab_id, with_code=with_code)
-
-
-def current_step(lab):
-    """The step the learner is on: the saved position, else the first one not yet done."""
-    from labrunner import progress
-
-    position = progress.position(lab.id)
-    if position and position in {s.id for s in lab.steps}:
-        return lab.step(position)
-    done = progress.completed(lab.id)
-    for step in lab.steps:
-        if step.id not in done:
-            return step
-    return lab.steps[-1]
-
-
-def pick_step(lab, step_ref: str | None):
-    """A step by id or by number (1-based); the current one when step_ref is None."""
-    if step_ref is None:
-        return current_step(lab)
-    if step_ref.isdigit() and 1 <= int(step_ref) <= len(lab.steps):
-        return lab.steps[int(step_ref) - 1]
-    try:
-        return lab.step(step_ref)
-    except KeyError:
-        ids = ", ".join(s.id for s in lab.steps)
-        raise UsageError(f"lab '{lab.id}' has no step '{step_ref}'", f"steps: {ids} (or 1..{len(lab.steps)})") from None
 
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)(?:\.([a-z_-]+))?\s*\}\}")
@@ -84,11 +58,11 @@ def fill(text: str, lab, session) -> str:
         key, sub = match.group(1), match.group(2)
         if key in _ENDPOINT_FIELDS:
             ep = endpoints.get(sub) if sub else first
-            return str(getattr(ep, _ENDPOINT_FIELDS[key])) if ep else f"<{key}: run the lab first>"
+            return str(getattr(ep, _ENDPOINT_FIELDS[key])) if ep else f"[{key}: shown by `labrunner run`]"
         if key == "region":
             return REGION
         if key == "workspace":
-            return session.workspace if session else "<workspace>"
+            return session.workspace if session else "[your workspace folder]"
         if key == "lab":
             return lab.id
         return match.group(0)
@@ -146,38 +120,15 @@ def is_interactive(no_input: bool) -> bool:
     return not no_input and sys.stdin.isatty()
 
 
-def check_step(lab, session, step):
-    """Run a step's checks on the live engine and record the attempt; advance when all pass."""
-    from labrunner import checker
+def render_outcome(lab, outcome, *, in_loop: bool = False) -> None:
+    """Results, then what happens next, in words that are true where they are read."""
+    render_results(outcome.step, outcome.results)
+    if not outcome.passed or in_loop:
+        return
+    if outcome.moved_to is not None:
+        from labrunner import steps
 
-    results = checker.ask(lab, session, step.id)
-    if results is None:                # no warm checker: check in this process
-        from labrunner import lifecycle
-        from labrunner.checks import runner
-        from labrunner.labs.loader import load_code
-
-        lifecycle.ensure_ready(session)
-        with lifecycle.fixtures_for(lab, session) as fixtures:
-            results = runner.run_step(load_code(lab), step, fixtures)
-    from labrunner import progress
-
-    passed = all(r.passed for r in results)
-    failed = "; ".join(r.message for r in results if not r.passed)
-    progress.record_attempt(lab.id, step.id, passed, failed)
-    from labrunner import log
-
-    for r in results:
-        log.for_lab(lab.id).info("check %s/%s: %s%s", step.id, r.name,
-                                 "pass" if r.passed else ("error" if r.error else "fail"),
-                                 f" — {r.message}" if r.message else "")
-    if passed:
-        advance(lab, step)
-    return results
-
-
-def advance(lab, step) -> None:
-    from labrunner import progress
-
-    index = lab.step_index(step.id)
-    if index + 1 < len(lab.steps):
-        progress.set_position(lab.id, lab.steps[index + 1].id)
+        click.echo(f"Next: step {steps.number(lab, outcome.moved_to)}, '{outcome.moved_to.title}' — "
+                   f"the run loop shows it (or `labrunner run {lab.id}`).")
+    elif outcome.last:
+        click.echo(f"That was the last step. `labrunner down {lab.id}` stops the services.")

@@ -17,15 +17,15 @@ def exports_for(session) -> dict[str, str]:
 @click.argument("lab_id", required=False)
 @click.option("--shell", type=click.Choice(["sh", "fish", "powershell", "cmd"]), default="sh", show_default=True)
 def command(lab_id, shell):
-    """Print shell exports for the running lab: endpoint, fake credentials, region.
+    """Print shell exports for the running lab (LAB: when two labs run): endpoint, credentials.
 
     \b
     bash/zsh:    eval "$(labrunner env)"
     fish:        labrunner env --shell fish | source
     PowerShell:  labrunner env --shell powershell | Invoke-Expression
     """
-    lab = common.lab_or_current(lab_id, with_code=False)
-    session = sessions.require(lab.id)
+    lab = common.lab_or_current(lab_id, with_code=False, command="env")
+    session = sessions.require(lab.id, "env")
     formats = {"sh": "export {k}='{v}'", "fish": "set -gx {k} '{v}'",
                "powershell": "$env:{k} = '{v}'", "cmd": "set {k}={v}"}
     for key, value in exports_for(session).items():

@@ -2,7 +2,6 @@ import click
 
 from labrunner import sessions
 from labrunner.cli import common
-from labrunner.errors import UsageError
 
 ACTIONS = {
     "kill": "SIGKILL: the engine dies at once, no clean shutdown (a crashed node)",
@@ -29,11 +28,8 @@ def command(action, service, lab_id):
     """
     from labrunner import lifecycle
 
-    lab = common.lab_or_current(lab_id, with_code=False)
-    session = sessions.require(lab.id)
-    if service not in session.services:
-        raise UsageError(f"lab '{lab.id}' runs no service '{service}'",
-                         f"its services: {', '.join(session.services)}")
+    lab = common.lab_or_current(lab_id, with_code=False, command="fault")
+    session = sessions.require(lab.id, "fault")
     state = lifecycle.inject(session, service, action)
     out = common.console()
     if action in ("restart", "resume"):

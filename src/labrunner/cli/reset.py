@@ -1,6 +1,6 @@
 import click
 
-from labrunner import progress, sessions
+from labrunner import sessions, steps
 from labrunner.cli import common
 
 
@@ -13,20 +13,18 @@ def command(lab_id, step_ref, from_start, yes):
     """Return the engine's data to the state a step starts from.
 
     The engine is wiped, then the reference solutions of the earlier steps are
-    replayed. Files you wrote in your workspace are left as they are.
+    replayed. Files you wrote in your workspace are left as they are, and so is
+    the record of the steps you completed.
     """
-    from labrunner import lifecycle
-
-    lab = common.lab_or_current(lab_id)
-    session = sessions.require(lab.id)
-    step = lab.steps[0] if from_start else common.pick_step(lab, step_ref)
+    lab = common.lab_or_current(lab_id, command="reset")
+    session = sessions.require(lab.id, "reset")
+    step = lab.steps[0] if from_start else steps.pick(lab, step_ref)
     index = lab.step_index(step.id)
     if not yes and common.is_interactive(False):
         click.confirm(f"Wipe the data of {lab.id} and rebuild it as at the start of step {index + 1} "
-                      f"('{step.title}')?", abort=True)
-    lifecycle.reset_to(lab, session, index)
-    progress.forget(lab.id, [s.id for s in lab.steps[index:]])
-    progress.set_position(lab.id, step.id)
-    common.console().print(f"Reset: {lab.id} is at the start of step {index + 1}, '{step.title}'. "
-                           f"Your workspace files are unchanged.")
+                      f"('{step.title}')? Your files and your record of completed steps stay.", abort=True)
+    steps.reset_to(lab, session, index)
+    steps.go(lab, step)
+    common.console().print(f"Reset: {lab.id}'s data is as at the start of step {index + 1}, '{step.title}'. "
+                           f"Your workspace files and completed steps are unchanged.", markup=False)
     return 0

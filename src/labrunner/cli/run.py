@@ -1,5 +1,6 @@
 import click
 
+from labrunner import sessions, steps
 from labrunner.cli import common
 from labrunner.errors import LabrunnerError, UsageError
 
@@ -35,8 +36,8 @@ def start_with_progress(lab, runtime, ports, workspace, meanwhile=None):
         if kind == "pull" and isinstance(detail, dict):
             line = " ".join(str(detail.get(k, "")) for k in ("status", "progress") if detail.get(k))
             status(f"Pulling the {name} image: {line[:70]}")
-        elif kind == "restart":
-            common.console().print(name)
+        elif kind in ("restart", "note"):
+            common.console().print(name, markup=False)
 
     def launched(session):
         if meanwhile:
@@ -44,17 +45,25 @@ def start_with_progress(lab, runtime, ports, workspace, meanwhile=None):
         status(f"Waiting for {', '.join(lab.services)} to answer …")
 
     try:
-        session, reused = lifecycle.start(lab, runtime, ports=ports, workspace=workspace,
-                                          on_event=on_event, meanwhile=launched)
+        started = lifecycle.start(lab, runtime, ports=ports, workspace=workspace,
+                                  on_event=on_event, meanwhile=launched)
     finally:
         if "live" in spinner:
             spinner["live"].stop()
+    session = started.session
     out = common.console()
     for name, state in session.services.items():
-        verb = "already running" if reused else "ready"
+        if started.reused:
+            verb = "already running"
+        elif name in started.restarted:
+            from labrunner import services
+
+            verb = "back on its data" if services.get(name).keeps_data else "started again (it keeps no data)"
+        else:
+            verb = "ready"
         out.print(f"[green]✓[/] {name} {verb}: [cyan]{common.describe_endpoint(name, state)}[/] — "
                   f"{state.get('standin', '')} on the {session.runtime} runtime")
-    return session
+    return started
 
 
 @click.command("run")
@@ -68,96 +77,173 @@ def start_with_progress(lab, runtime, ports, workspace, meanwhile=None):
 @click.option("--no-input", is_flag=True, help="Show the step and return; services keep running.")
 def command(lab_id, runtime, ports, workspace, step_ref, no_input):
     """Start a lab's services and work through its steps."""
+    from labrunner import progress, warm_checker
     from labrunner.labs import catalog
 
     lab = catalog.get(lab_id, with_code=False)
     ports = parse_ports(ports, lab)
+    steps.pick(lab, step_ref)           # a bad --step is refused before anything starts
+    first_time = not progress.completed(lab.id) and progress.position(lab.id) is None and step_ref is None
     shown: dict = {}
 
     def prepare(session):
-        """Runs while the engines boot: load the lab's code, render the step into a buffer."""
-        from labrunner import progress
+        """Runs while the engines boot: load the lab's code, render the texts into buffers."""
         from labrunner.labs.loader import load_code
 
         load_code(lab)
-        first_time = not progress.completed(lab.id) and progress.position(lab.id) is None
-        shown["step"] = common.pick_step(lab, step_ref)
-        with common.console().capture() as captured:
-            if first_time and step_ref is None:
+        shown["step"] = steps.pick(lab, step_ref)
+        if first_time:
+            with common.console().capture() as captured:
                 common.render_markdown(common.fill(lab.read(lab.intro), lab, session))
+            shown["intro"] = captured.get()
+        with common.console().capture() as captured:
             common.render_step(lab, shown["step"], session)
         shown["text"] = captured.get()
 
-    session = start_with_progress(lab, runtime, ports, workspace, meanwhile=prepare)
-    if "text" not in shown:          # the services were already running
+    started = start_with_progress(lab, runtime, ports, workspace, meanwhile=prepare)
+    session = started.session
+    if "text" not in shown:
         prepare(session)
     step = shown["step"]
-    from labrunner import progress
-
-    progress.set_position(lab.id, step.id)
+    note = steps.catch_up(lab, session, step, fresh=started.fresh, restarted=started.restarted)
+    if note:
+        common.console().print(note, markup=False)
+    warm_checker.spawn(lab, session)
+    steps.go(lab, step)
+    interactive = common.is_interactive(no_input)
+    if shown.get("intro"):
+        click.echo(shown["intro"], nl=False)
+        if interactive:
+            click.pause(f"Press any key for step 1, '{step.title}' …")
     click.echo(shown["text"], nl=False)
-    if not common.is_interactive(no_input):
+    if not interactive:
         common.console().print(f"Services keep running. Check your work with `labrunner check`; "
-                               f"stop with `labrunner down {lab.id}`.")
+                               f"stop with `labrunner down {lab.id}` (your data is kept).", markup=False)
         return 0
-    return loop(lab, session, step)
+    return Loop(lab, session, step, runtime=runtime).run()
 
 
 MENU = "[c]heck  [h]int  [s]olve  [n]ext  [p]revious  [r]eprint  [q]uit (services keep running)"
+MENU_STOPPED = "[u]p: start the services again  [r]eprint  [q]uit   (services stopped in another terminal)"
 
 
-def loop(lab, session, step):
-    out = common.console()
-    hints_shown = 0
-    while True:
-        out.print(MENU, style="dim", markup=False)
-        try:
-            choice = click.prompt("labrunner", default="c", show_default=False).strip().lower()[:1]
-        except (click.exceptions.Abort, EOFError):
-            choice = "q"
-        try:
-            step, hints_shown, done = _act(lab, session, step, hints_shown, choice)
-        except LabrunnerError as exc:            # e.g. the engine stopped: say so, keep the loop
-            out.print(f"labrunner: {exc.one_line()}", style="red", markup=False)
-            continue
-        if done:
-            return 0
+class Loop:
+    """The interactive loop. Before each prompt it re-reads the lab's position and session,
+    so what it shows is true even when another terminal checked, solved or stopped."""
 
+    def __init__(self, lab, session, step, runtime: str = "auto"):
+        self.lab, self.session, self.step, self.runtime = lab, session, step, runtime
+        self.stopped = False
+        self.out = common.console()
 
-def _act(lab, session, step, hints_shown, choice):
-    """One menu choice; returns (step, hints shown, whether the loop ends)."""
-    from labrunner import progress
+    def run(self) -> int:
+        while True:
+            self.sync()
+            self.out.print(MENU_STOPPED if self.stopped else MENU, style="dim", markup=False)
+            try:
+                choice = click.prompt("labrunner", default="c" if not self.stopped else "u",
+                                      show_default=False).strip().lower()[:1]
+            except (click.exceptions.Abort, EOFError):
+                choice = "q"
+            if self.sync() and choice in ("c", "s", "h", "n", "p"):
+                continue       # another terminal moved on while the prompt waited: the new step is shown
+            try:
+                if self.act(choice):
+                    return 0
+            except LabrunnerError as exc:            # e.g. the engine stopped: say so, keep the loop
+                self.out.print(f"labrunner: {exc.one_line()}", style="red", markup=False)
 
-    out = common.console()
-    index = lab.step_index(step.id)
-    if choice in ("c", "s"):
-        if choice == "c":
-            results = common.check_step(lab, session, step)
-            common.render_results(step, results)
+    def sync(self) -> bool:
+        """Catch up with other terminals; True when what the learner saw has changed."""
+        live = sessions.find(self.lab.id)
+        was_stopped = self.stopped
+        self.stopped = live is None or live.id != self.session.id or live.stopped
+        if self.stopped and not was_stopped:
+            self.out.print(f"The services of {self.lab.id} were stopped in another terminal "
+                           f"(`labrunner down`). `u` starts them again.", markup=False)
+        elif not self.stopped:
+            self.session = live                  # a `fault restart` may have moved a port
+        position = steps.current(self.lab)
+        if position.id != self.step.id:
+            if steps.following(self.lab, self.step) is position and steps.is_done(self.lab, self.step):
+                self.out.print(f"Step {steps.number(self.lab, self.step)}, '{self.step.title}', passed in "
+                               f"another terminal.", style="green", markup=False)
+            else:
+                self.out.print(f"Another terminal moved {self.lab.id} to step {steps.number(self.lab, position)}.",
+                               markup=False)
+            self.step = position
+            self.show()
+            return True
+        return self.stopped != was_stopped
+
+    def show(self) -> None:
+        common.render_step(self.lab, self.step, None if self.stopped else self.session)
+
+    def act(self, choice: str) -> bool:
+        """One menu choice; True when the loop ends."""
+        lab, step = self.lab, self.step
+        if choice == "q":
+            if self.stopped:
+                self.out.print(f"Nothing of {lab.id} is running; `labrunner run {lab.id}` resumes at step "
+                               f"{steps.number(lab, step)}.", markup=False)
+            else:
+                self.out.print(f"Services keep running; `labrunner run {lab.id}` picks up here, "
+                               f"`labrunner down {lab.id}` stops them (your data is kept).", markup=False)
+            return True
+        if choice == "r":
+            self.show()
+        elif choice == "u":
+            if not self.stopped:
+                self.out.print("The services are running.", markup=False)
+            else:
+                started = start_with_progress(lab, self.runtime, {}, None)
+                note = steps.catch_up(lab, started.session, step, fresh=started.fresh, restarted=started.restarted)
+                if note:
+                    self.out.print(note, markup=False)
+                from labrunner import warm_checker
+
+                warm_checker.spawn(lab, started.session)
+                self.session, self.stopped = started.session, False
+        elif self.stopped and choice in ("c", "s", "h", "n", "p"):
+            self.out.print("The services are stopped; `u` starts them again.", markup=False)
+        elif choice in ("c", "s"):
+            return self.check_or_solve(choice)
+        elif choice == "h":
+            from labrunner.cli.hint import show_hints
+
+            show_hints(lab, step, steps.next_hints(lab, step), self.session)
+        elif choice in ("n", "p"):
+            target = steps.following(lab, step) if choice == "n" else steps.previous(lab, step)
+            if target is None:
+                self.out.print("This is the " + ("last" if choice == "n" else "first") + " step.", markup=False)
+                return False
+            if choice == "n" and not steps.is_done(lab, step):
+                self.out.print(f"Step {steps.number(lab, step)} is not complete yet (its checks have not "
+                               f"passed); moving on anyway — `p` comes back.", markup=False)
+            self.step = target
+            steps.go(lab, target)
+            self.show()
         else:
+            self.out.print(f"'{choice}' is not a choice here.", markup=False)
+        return False
+
+    def check_or_solve(self, choice: str) -> bool:
+        lab, step = self.lab, self.step
+        if choice == "c":
+            outcome = steps.check(lab, self.session, step)
+            common.render_outcome(lab, outcome, in_loop=True)
+        else:
+            if not click.confirm(f"Apply the reference solution of step {steps.number(lab, step)}, "
+                                 f"'{step.title}'?", default=False):
+                return False
             from labrunner.cli.solve import solve_step
 
-            results = solve_step(lab, session, step)
-        if all(r.passed for r in results):
-            if index + 1 == len(lab.steps):
-                common.render_markdown(common.fill(lab.read(lab.outro), lab, session))
-                return step, hints_shown, True
-            step, hints_shown = lab.steps[index + 1], 0
-            common.render_step(lab, step, session)
-    elif choice == "h":
-        from labrunner.cli.hint import show_hint
-
-        hints_shown = show_hint(lab, step, hints_shown, session)
-    elif choice in ("n", "p"):
-        target = index + (1 if choice == "n" else -1)
-        if 0 <= target < len(lab.steps):
-            step, hints_shown = lab.steps[target], 0
-            progress.set_position(lab.id, step.id)
-            common.render_step(lab, step, session)
-    elif choice == "r":
-        common.render_step(lab, step, session)
-    elif choice == "q":
-        out.print(f"Services keep running; `labrunner run {lab.id}` picks up here, "
-                  f"`labrunner down {lab.id}` stops them.")
-        return step, hints_shown, True
-    return step, hints_shown, False
+            outcome = solve_step(lab, self.session, step, in_loop=True)
+        if outcome.passed:
+            if outcome.last:
+                common.render_markdown(common.fill(lab.read(lab.outro), lab, self.session))
+                return True
+            if outcome.moved_to is not None:
+                self.step = outcome.moved_to
+                self.show()
+        return False

@@ -4,7 +4,7 @@ import click
 
 from labrunner import sessions
 from labrunner.cli import common
-from labrunner.errors import LabrunnerError
+from labrunner.errors import LabrunnerError, UsageError
 
 
 @click.command("shell")
@@ -18,9 +18,13 @@ def command(service, lab_id):
     """
     from labrunner import clients, services
 
-    lab = common.lab_or_current(lab_id, with_code=False)
-    session = sessions.require(lab.id)
+    lab = common.lab_or_current(lab_id, with_code=False, command="shell")
+    session = sessions.require(lab.id, "shell")
     definition = services.get(service)
+    if service not in session.services:
+        raise UsageError(f"lab '{lab.id}' runs no service '{service}'",
+                         f"its services: {', '.join(session.services)}; e.g. "
+                         f"`labrunner shell {next(iter(session.services))}`")
     if definition.shell:
         try:
             resolved = clients.resolve(session, service, definition.shell, interactive=True, shell=True)
@@ -28,8 +32,24 @@ def command(service, lab_id):
             click.echo(f"{exc.message}; opening a Python prompt instead.", err=True)
         else:
             click.echo(f"{definition.shell} from {resolved.where}; \\q or Ctrl-D leaves.", err=True)
-            return subprocess.call(resolved.argv, env=resolved.env)
+            return run_interactive(resolved.argv, resolved.env)
     return _python_prompt(session, service, definition)
+
+
+def run_interactive(argv, env) -> int:
+    """Run a client that owns the terminal: Ctrl-C is the client's (psql clears its line),
+    never labrunner's, so it does not end the shell."""
+    import signal
+
+    try:
+        process = subprocess.Popen(argv, env=env)
+    except OSError as exc:
+        raise UsageError(f"could not start {argv[0]}: {exc.strerror}", "`labrunner doctor` checks the set-up") from None
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return process.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _python_prompt(session, service, definition):

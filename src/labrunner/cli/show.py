@@ -1,6 +1,6 @@
 import click
 
-from labrunner.cli.common import console, render_markdown
+from labrunner.cli.common import console, fill, render_markdown
 
 
 @click.command("show")
@@ -26,5 +26,7 @@ def command(lab_id):
     for i, step in enumerate(lab.steps, 1):
         out.print(f"  {i}. {step.title}  [dim]({step.id})[/]")
     out.print()
-    render_markdown(lab.read(lab.differences))
+    from labrunner import sessions
+
+    render_markdown(fill(lab.read(lab.differences), lab, sessions.find(lab.id)))
     out.print(f"\nStart it: labrunner run {lab.id}")

@@ -1,37 +1,40 @@
 import click
 
-from labrunner import progress, sessions
+from labrunner import sessions, steps
 from labrunner.cli import common
+from labrunner.errors import UsageError
 
 
-def solve_step(lab, session, step):
-    """Apply the reference solution, then check it (so the learner sees it pass)."""
-    from labrunner import lifecycle
-    from labrunner.checks import runner
-
-    lifecycle.ensure_ready(session)
-    with lifecycle.fixtures_for(lab, session) as fixtures:
-        runner.apply(lab, "solutions", step.solution, fixtures)
-    with lifecycle.fixtures_for(lab, session) as fixtures:
-        results = runner.run_step(lab, step, fixtures)
-    passed = all(r.passed for r in results)
-    progress.record_attempt(lab.id, step.id, passed, "applied the reference solution", solved=True)
+def solve_step(lab, session, step, *, in_loop: bool = False):
+    """Apply the reference solution and show it pass; name the learner files set aside."""
+    outcome = steps.solve(lab, session, step)
     out = common.console()
-    out.print(f"Applied the reference solution of '{step.id}'. Files it replaced in your workspace "
-              f"are kept in {session.workspace}/.labrunner-backup/.")
-    common.render_results(step, results)
-    if passed:
-        common.advance(lab, step)
-    return results
+    out.print(f"Applied the reference solution of step {steps.number(lab, step)}, '{step.title}'.",
+              markup=False)
+    for backup in outcome.backups:
+        out.print(f"Your own version was kept as {backup}.", markup=False)
+    common.render_outcome(lab, outcome, in_loop=in_loop)
+    return outcome
 
 
 @click.command("solve")
 @click.argument("lab_id", required=False)
 @click.option("--step", "step_ref", help="Step id or number (default: the current step).")
-def command(lab_id, step_ref):
-    """Apply the current step's reference solution and move on."""
-    lab = common.lab_or_current(lab_id)
-    session = sessions.require(lab.id)
-    step = common.pick_step(lab, step_ref)
-    results = solve_step(lab, session, step)
-    return 0 if all(r.passed for r in results) else 1
+@click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
+def command(lab_id, step_ref, yes):
+    """Apply the current step's reference solution (asks first; --yes for scripts)."""
+    lab = common.lab_or_current(lab_id, command="solve")
+    session = sessions.require(lab.id, "solve")
+    step = steps.pick(lab, step_ref)
+    question = (f"Apply the reference solution of step {steps.number(lab, step)} of {lab.id}, "
+                f"'{step.title}'? It changes the engine's data and may replace workspace files "
+                f"(your versions are kept aside)")
+    if not yes:
+        if not common.is_interactive(False):
+            raise UsageError(f"solve would apply the solution of step {steps.number(lab, step)}, '{step.title}'",
+                             "add --yes to do it without being asked")
+        if not click.confirm(question, default=False):
+            common.console().print("Nothing was changed.")
+            return 0
+    outcome = solve_step(lab, session, step)
+    return 0 if outcome.passed else 1

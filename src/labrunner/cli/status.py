@@ -1,6 +1,6 @@
 import click
 
-from labrunner import progress, sessions
+from labrunner import progress, sessions, steps
 from labrunner.cli import common
 
 
@@ -26,24 +26,26 @@ def command(lab_id, as_json):
     """What is running, and your progress."""
     from labrunner.labs import catalog
 
-    running = sessions.all_sessions()
-    lab_ids = [lab_id] if lab_id else sorted({s.lab for s in running} | ({sessions.current_lab()} - {None}))
+    recorded = sessions.all_sessions()
+    lab_ids = ([sessions.check_id(lab_id)] if lab_id else
+               sorted({s.lab for s in recorded} | ({sessions.current_lab()} - {None})))
     report = []
     for lid in lab_ids:
         lab = catalog.get(lid, with_code=False)
         session = sessions.find(lid)
         done = progress.completed(lid)
         tries = progress.attempts(lid)
-        current = common.current_step(lab)
+        current = steps.current(lab)
         report.append({
-            "lab": lid, "title": lab.title, "running": session is not None,
+            "lab": lid, "title": lab.title, "running": session is not None and not session.stopped,
+            "stopped": bool(session and session.stopped),
             "runtime": session.runtime if session else None,
             "workspace": session.workspace if session else None,
-            "services": _service_rows(session) if session else [],
+            "services": _service_rows(session) if session and not session.stopped else [],
             "current_step": current.id,
             "steps": [{"id": s.id, "title": s.title, "done": s.id in done,
                        "solved_by_solution": done.get(s.id, {}).get("solved", False),
-                       "attempts": tries.get(s.id, 0)} for s in lab.steps],
+                       "check_runs": tries.get(s.id, 0)} for s in lab.steps],
         })
     if as_json:
         common.emit_json({"labs": report})
@@ -53,7 +55,13 @@ def command(lab_id, as_json):
         out.print("No lab is running. Start one with `labrunner run <lab>` (see `labrunner list`).")
         return 0
     for item in report:
-        state = f"running on the {item['runtime']} runtime" if item["running"] else "not running"
+        if item["running"]:
+            state = f"running on the {item['runtime']} runtime"
+        elif item["stopped"]:
+            state = (f"stopped, data kept (`labrunner run {item['lab']}` resumes; "
+                     f"`labrunner down {item['lab']} --wipe` deletes it)")
+        else:
+            state = "not running"
         out.print(f"[bold]{item['title']}[/] ({item['lab']}): {state}")
         for svc in item["services"]:
             health = "[green]answering[/]" if svc["answering"] else "[red]not answering[/]"
@@ -63,6 +71,7 @@ def command(lab_id, as_json):
         for i, step in enumerate(item["steps"], 1):
             mark = "[green]✓[/]" if step["done"] else ("→" if step["id"] == item["current_step"] else " ")
             extra = " (by `solve`)" if step["solved_by_solution"] else ""
-            tries = f", {step['attempts']} checks" if step["attempts"] else ""
+            runs = step["check_runs"]
+            tries = f", checked {runs} time{'s' if runs != 1 else ''}" if runs else ""
             out.print(f"  {mark} {i}. {step['title']}{extra}[dim]{tries}[/]")
     return 0

@@ -143,7 +143,7 @@ def _prove(lab_ids, every_lab, runtime, skip_unavailable, as_json, reports) -> E
         for rt in chosen:
             try:
                 with out.status(f"Testing {lab_id} on {rt} …") as status:
-                    proof = labtest.prove(lab, rt, on_event=lambda kind, name: status.update(
+                    proof = labtest.prove(lab, rt, on_event=lambda kind, name, *detail: status.update(
                         f"Testing {lab_id} on {rt}: {kind} {name}"))
             except RuntimeUnavailable as exc:
                 if not skip_unavailable:

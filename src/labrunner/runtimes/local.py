@@ -23,6 +23,32 @@ from labrunner.services.base import Service
 
 WINDOWS = sys.platform == "win32"
 UNPRIVILEGED_USER = "labrunner"
+TEMP_PREFIX = "labrunner-engine-"      # data folders of engines run as UNPRIVILEGED_USER
+DATA_POINTER = "data_dir"              # in run_dir: where such a folder is
+
+
+def engines_dir() -> Path:
+    return paths.state_dir() / "engines"
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def _ours(path: Path) -> bool:
+    """A folder labrunner made for an engine: under its engines folder, or a temp folder of its
+    own naming directly in the system temp dir. Anything else is never deleted."""
+    try:
+        resolved = path.resolve()
+    except OSError:
+        return False
+    if path.is_symlink():
+        return False
+    if resolved.is_relative_to(engines_dir().resolve()) and resolved != engines_dir().resolve():
+        return True
+    return resolved.parent == Path(tempfile.gettempdir()).resolve() and resolved.name.startswith(TEMP_PREFIX)
 
 
 class LocalRuntime:
@@ -41,35 +67,48 @@ class LocalRuntime:
             port = free_port()
         else:
             ensure_port_free(port, service.name)
-        run_dir = paths.state_dir() / "engines" / session_id / service.name      # pid file and log
-        data_dir = run_dir
-        if self._privileges(service, None) is not None:
-            # The engine's unprivileged user may not reach root's state dir (e.g. under /root):
-            # its data lives in a folder of the system's temp dir instead.
-            data_dir = Path(tempfile.gettempdir()) / "labrunner-engines" / session_id / service.name
-        for folder in {run_dir, data_dir}:
-            if folder.exists():
-                shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
+        run_dir = engines_dir() / session_id / service.name      # pid file, log, data pointer
+        if run_dir.exists():
+            self.remove({"run_dir": str(run_dir)})
+        _private_dir(run_dir)
         state = {
             "service": service.name, "runtime": self.name, "host": LOOPBACK, "port": port,
-            "run_dir": str(run_dir), "data_dir": str(data_dir), "log": str(run_dir / "engine.log"),
+            "run_dir": str(run_dir), "log": str(run_dir / "engine.log"),
             "standin": recipe.standin, "lab": lab_id, "session": session_id, **credentials(service),
         }
-        prepare = getattr(recipe, "prepare", None)
-        if prepare:
-            def run(argv, input=None):
-                privileges = self._privileges(service, data_dir) or {}   # also hands over new files
-                done = subprocess.run(argv, input=input, capture_output=True, text=True, cwd=data_dir, **privileges)
-                if done.returncode != 0:
-                    raise ServiceError(f"could not prepare {service.name}: {Path(argv[0]).name} failed",
-                                       "see its output below", log_tail=(done.stdout + done.stderr)[-3000:])
-                return done
+        try:
+            state["data_dir"] = str(self._data_dir(service, run_dir))
+            data_dir = Path(state["data_dir"])
+            prepare = getattr(recipe, "prepare", None)
+            if prepare:
+                def run(argv, input=None):
+                    privileges = self._privileges(service, data_dir) or {}   # also hands over new files
+                    done = subprocess.run(argv, input=input, capture_output=True, text=True, cwd=data_dir,
+                                          **privileges)
+                    if done.returncode != 0:
+                        raise ServiceError(f"could not prepare {service.name}: {Path(argv[0]).name} failed",
+                                           "see its output below", log_tail=(done.stdout + done.stderr)[-3000:])
+                    return done
 
-            prepare(endpoint_of(state), str(data_dir), run)
-            self._privileges(service, data_dir)     # files prepare wrote belong to the engine's user too
-        self._spawn(service, state)
+                prepare(endpoint_of(state), str(data_dir), run)
+                self._privileges(service, data_dir)     # files prepare wrote belong to the engine's user too
+            self._spawn(service, state)
+        except BaseException:
+            self.remove(state)      # nothing half-made stays behind: folders, password file, process
+            raise
         return state
+
+    def _data_dir(self, service: Service, run_dir: Path) -> Path:
+        """The engine's data folder, private from creation. Under the state folder, unless the
+        engine must run as the unprivileged user while labrunner runs as root: that user cannot
+        reach root's state folder, so it gets a folder of its own with a random name in the
+        system temp dir (never a fixed name another user could create first), recorded in
+        run_dir before anything is written in it."""
+        if self._privileges(service, None) is None:
+            return _private_dir(run_dir / "data")
+        data_dir = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{service.name}-"))    # 0700, O_EXCL
+        (run_dir / DATA_POINTER).write_text(str(data_dir), encoding="utf-8")
+        return data_dir
 
     def _privileges(self, service: Service, data_dir: Path | None) -> dict | None:
         """Popen arguments that drop root for engines that refuse it (None: not needed).
@@ -120,10 +159,52 @@ class LocalRuntime:
             return ""
 
     def remove(self, state: dict) -> None:
+        """Stop the engine and delete its folders: only folders labrunner made (see `_ours`)."""
         self._terminate(state, timeout=5)
-        for key in ("run_dir", "data_dir"):
-            if state.get(key):
-                shutil.rmtree(state[key], ignore_errors=True)
+        run_dir = Path(state["run_dir"]) if state.get("run_dir") else None
+        folders = [Path(state["data_dir"])] if state.get("data_dir") else []
+        if run_dir is not None:
+            try:
+                folders.append(Path((run_dir / DATA_POINTER).read_text(encoding="utf-8").strip()))
+            except (OSError, ValueError):
+                pass
+            folders.append(run_dir)
+        for folder in folders:
+            if folder.exists() and _ours(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+        if run_dir is not None and _ours(run_dir.parent):
+            try:
+                run_dir.parent.rmdir()          # the session's folder, once its last engine is gone
+            except OSError:
+                pass
+
+    def sweep(self, keep_sessions: set[str]) -> list[str]:
+        """Stop and delete what no recorded session owns: engines whose session is gone (a
+        crash, a kill while starting). Returns what was stopped."""
+        stopped = []
+        root = engines_dir()
+        for session_dir in sorted(root.iterdir()) if root.is_dir() else []:
+            if session_dir.name not in keep_sessions:
+                stopped += self.sweep_session(session_dir.name)
+        return stopped
+
+    def sweep_session(self, session_id: str) -> list[str]:
+        """Stop and delete every engine folder of one session, recorded in it or not."""
+        stopped = []
+        session_dir = engines_dir() / session_id
+        if not session_dir.is_dir() or not _ours(session_dir):
+            return stopped
+        for run_dir in sorted(p for p in session_dir.iterdir() if p.is_dir() and not p.is_symlink()):
+            try:
+                info = json.loads((run_dir / "engine.pid").read_text())
+            except (OSError, ValueError):
+                info = {}
+            state = {"pid": info.get("pid"), "started": info.get("started"), "run_dir": str(run_dir)}
+            if self.alive(state):
+                stopped.append(f"{run_dir.name} process {info.get('pid')}")
+            self.remove(state)
+        shutil.rmtree(session_dir, ignore_errors=True)
+        return stopped
 
     def _terminate(self, state: dict, timeout: float) -> None:
         process = _process(state)
@@ -165,8 +246,21 @@ class LocalRuntime:
                 self._terminate(state, timeout=10)
             from labrunner import services
 
+            if not _port_free(int(state["port"])):
+                state["port"] = free_port()       # another program took it while the engine was down
             self._spawn(services.get(state["service"]), state)
         return state
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+            return True
+        except OSError:
+            return False
 
 
 def _create_time(pid: int) -> float:
@@ -182,15 +276,15 @@ def _process(state: dict):
     """The engine's process, if it is still the one we started (pids get reused)."""
     import psutil
 
-    pid = state.get("pid")
-    if not pid:
-        return None
+    pid, started = state.get("pid"), state.get("started")
+    if not pid or not started:
+        return None       # never signal a pid without knowing it is the process we started
     try:
         process = psutil.Process(int(pid))
-        if state.get("started") and abs(process.create_time() - float(state["started"])) > 1.0:
+        if abs(process.create_time() - float(started)) > 1.0:
             return None
         return process
-    except psutil.Error:
+    except (psutil.Error, TypeError, ValueError):
         return None
 
 
@@ -234,8 +328,8 @@ def _unprivileged(data_dir: Path | None) -> dict:
                         UNPRIVILEGED_USER], check=True, capture_output=True)
         entry = pwd.getpwnam(UNPRIVILEGED_USER)
     if data_dir is not None:
-        for root, dirs, files in os.walk(data_dir):
-            os.chown(root, entry.pw_uid, entry.pw_gid)
-            for name in files:
-                os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
+        for root, dirs, files in os.walk(data_dir):         # does not descend into symlinks
+            os.lchown(root, entry.pw_uid, entry.pw_gid)
+            for name in files + dirs:
+                os.lchown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}

@@ -86,6 +86,7 @@ class Service:
     local: LocalRecipe | None = None
     local_unavailable_reason: str = ""  # when local is None: why, said plainly
     start_timeout: float = 60.0
+    keeps_data: bool = True             # False: an in-memory engine; `run` after `down` rebuilds its data
     # The client learner code gets from `answer.call(..., connect=<name>)`: "module:function",
     # imported in the answer's child and called with the Endpoint. Keep that module light: it is
     # all the child imports for this service (the driver itself inside the function).

@@ -129,6 +129,7 @@ SERVICE = Service(
     shared_fixtures=("dynamodb", "dynamodb_resource"),
     local=MotoServer(),
     start_timeout=60.0,
+    keeps_data=False,      # DynamoDB Local runs -inMemory and moto keeps nothing: `run` rebuilds
     learner_client="labrunner.services.dynamodb:resource",
 )
 

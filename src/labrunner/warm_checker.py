@@ -79,7 +79,7 @@ def spawn(lab, session) -> None:
         kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
     else:
         kwargs["start_new_session"] = True
-    subprocess.Popen([sys.executable, "-m", "labrunner.checker", str(lab.path), session.id], **kwargs)
+    subprocess.Popen([sys.executable, "-m", "labrunner.warm_checker", str(lab.path), session.id], **kwargs)
 
 
 def stop(lab_id: str) -> None:
@@ -122,7 +122,8 @@ class _Warm:
 
     def prepare(self, session) -> None:
         """Load the lab and build its engine clients (what makes a cold check slow)."""
-        from labrunner import lifecycle, services
+        from labrunner import services
+        from labrunner.checks.fixtures import fixtures_for
         from labrunner.labs.loader import load_code, parse_lab
 
         stamp = self._lab_stamp(self.path)
@@ -130,7 +131,7 @@ class _Warm:
         if stamp != self.stamp or endpoints != self.endpoints:
             self.lab = load_code(parse_lab(self.path))      # a teacher's edit is picked up
             self.shared = {}
-            with lifecycle.fixtures_for(self.lab, session, shared=self.shared) as fixtures:
+            with fixtures_for(self.lab, session, shared=self.shared) as fixtures:
                 for name in self.lab.services:
                     for fixture in services.get(name).shared_fixtures:
                         fixtures.get(fixture)
@@ -139,10 +140,11 @@ class _Warm:
     def results(self, session, step_id: str) -> list[CheckResult]:
         from labrunner import lifecycle
         from labrunner.checks import runner
+        from labrunner.checks.fixtures import fixtures_for
 
         self.prepare(session)
         lifecycle.ensure_ready(session)
-        with lifecycle.fixtures_for(self.lab, session, shared=self.shared) as fixtures:
+        with fixtures_for(self.lab, session, shared=self.shared) as fixtures:
             return runner.run_step(self.lab, self.lab.step(step_id), fixtures)
 
 
@@ -180,7 +182,7 @@ def serve(lab_path: str, session_id: str) -> None:
     last_used = time.monotonic()
     while True:
         session = sessions.find(lab_id)
-        if session is None or session.id != session_id or read_info(lab_id) != info:
+        if session is None or session.id != session_id or session.stopped or read_info(lab_id) != info:
             break                                   # the session ended or another checker took over
         if time.monotonic() - last_used > IDLE_SECONDS:
             break
@@ -200,7 +202,7 @@ def serve(lab_path: str, session_id: str) -> None:
             # Read the session again: since the loop last did (up to a second ago), a
             # `fault restart` may have moved a container's port.
             session = sessions.find(lab_id)
-            if session is None or session.id != session_id:
+            if session is None or session.id != session_id or session.stopped:
                 break                               # the client checks in-process instead
             try:
                 reply = {"results": [r.__dict__ for r in warm.results(session, request["step"])]}

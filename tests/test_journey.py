@@ -1,0 +1,233 @@
+"""The learner's journey, walked as a learner walks it: the run loop in a pseudo-terminal
+(pexpect) in one "terminal", labrunner commands and the engine's own clients in another.
+Local runtime, real engines (moto's server, PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from labrunner import progress, sessions
+
+pytestmark = pytest.mark.local
+
+BIN = str(Path(sys.executable).parent / "labrunner")
+LAB = "dynamodb-basics"
+
+
+def spawn(*args: str, timeout: float = 60) -> pexpect.spawn:
+    env = dict(os.environ, COLUMNS="100", LINES="50", TERM="dumb", NO_COLOR="1")
+    return pexpect.spawn(BIN, list(args), env=env, encoding="utf-8", timeout=timeout, dimensions=(50, 100))
+
+
+def menu(child) -> None:
+    child.expect(r"\[c\]heck")
+    child.expect("labrunner")
+
+
+@pytest.fixture
+def loop(cli):
+    """The run loop of dynamodb-basics in a pty, past the intro, at its first prompt."""
+    child = spawn("run", LAB, "--runtime", "local")
+    child.expect("Press any key for step 1")
+    child.send(" ")
+    child.expect("step 1 of 7")
+    menu(child)
+    yield child
+    if child.isalive():
+        child.sendline("q")
+        child.expect(pexpect.EOF)
+    cli("down", "--all", "--wipe")
+
+
+def test_a_pass_in_another_terminal_is_noticed_by_the_loop(cli, loop):
+    assert cli("solve", "--yes").code == 0                 # the work terminal
+    loop.sendline("c")                                     # the learner comes back to the loop
+    loop.expect("passed in another terminal")
+    loop.expect("step 2 of 7")                             # the loop shows where the learner is now
+    menu(loop)
+    assert progress.position(LAB) == "load-items"
+
+
+def test_solve_in_the_loop_names_the_step_and_asks(cli, loop):
+    loop.sendline("s")
+    loop.expect(r"Apply the reference solution of step 1, 'Create the Music table'\?")
+    loop.sendline("n")
+    menu(loop)
+    assert "create-table" not in progress.completed(LAB)   # nothing was applied
+    loop.sendline("s")
+    loop.expect("Apply the reference solution of step 1")
+    loop.sendline("y")
+    loop.expect("step 2 of 7")
+    assert "create-table" in progress.completed(LAB)
+
+
+def test_next_on_an_unchecked_step_says_so(loop):
+    loop.sendline("n")
+    loop.expect("Step 1 is not complete yet")
+    loop.expect("step 2 of 7")
+    assert progress.position(LAB) == "load-items"
+
+
+def test_the_loop_tells_the_truth_after_down_in_another_terminal(cli, loop):
+    assert cli("down", "--all").code == 0
+    loop.sendline("c")
+    loop.expect("were stopped in another terminal")
+    loop.expect(r"\[u\]p")
+    loop.sendline("q")
+    loop.expect(f"Nothing of {LAB} is running")
+    loop.expect(pexpect.EOF)
+    assert "Services keep running" not in loop.before
+
+
+def test_solve_from_the_command_line_asks_or_wants_yes(cli):
+    assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
+    try:
+        result = cli("solve")                               # no terminal to ask in
+        assert result.code == 4 and "add --yes" in result.err, result
+        assert "create-table" not in progress.completed(LAB)
+        result = cli("solve", "--yes")
+        assert result.code == 0, result
+        assert "Applied the reference solution of step 1, 'Create the Music table'" in result.out
+        assert ".labrunner-backup" not in result.out        # no learner file was replaced
+    finally:
+        cli("down", "--all", "--wipe")
+
+
+def test_solve_names_the_backup_it_really_made(cli):
+    assert cli("run", LAB, "--runtime", "local", "--no-input", "--step", "3").code == 0
+    try:
+        workspace = Path(sessions.find(LAB).workspace)
+        (workspace / "query_songs.py").write_text("# my own attempt\n")
+        result = cli("solve", "--yes")
+        assert result.code == 0, result
+        backups = list((workspace / ".labrunner-backup").glob("query_songs.py.*"))
+        assert len(backups) == 1 and backups[0].read_text() == "# my own attempt\n"
+        assert str(backups[0]) in result.out.replace("\n", "")
+    finally:
+        cli("down", "--all", "--wipe")
+
+
+def test_reset_keeps_the_record_of_later_steps(cli):
+    assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
+    try:
+        for _ in range(5):
+            assert cli("solve", "--yes").code == 0
+        assert len(progress.completed(LAB)) == 5
+        result = cli("reset", "--step", "3", "--yes")
+        assert result.code == 0, result
+        assert len(progress.completed(LAB)) == 5            # a reset is about data, not the record
+        assert progress.position(LAB) == "query-by-key"
+        listed = {row["id"]: row for row in cli("list", "--json").json()["labs"]}
+        assert listed[LAB]["completed"] == 5
+    finally:
+        cli("down", "--all", "--wipe")
+
+
+def test_down_then_run_rebuilds_an_emulator_and_says_so(cli):
+    assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
+    try:
+        for _ in range(3):
+            assert cli("solve", "--yes").code == 0
+        assert cli("down").code == 0
+        assert sessions.find(LAB).stopped
+        assert cli("check").code == 4                       # stopped: says how to resume
+        result = cli("run", LAB, "--no-input")
+        assert result.code == 0, result
+        assert "rebuilt it as at the start of step 4" in result.out.replace("\n", " ")
+        check = cli("check", "--json").json()
+        assert check["step"] == "update-plays"
+        assert all("no table named 'Music'" not in c["message"] for c in check["checks"]), check
+    finally:
+        cli("down", "--all", "--wipe")
+
+
+def test_down_then_run_keeps_the_learners_own_postgres_work(cli):
+    import psycopg
+
+    lab = "rds-postgres-basics"
+    assert cli("run", lab, "--runtime", "local", "--no-input", "--step", "3").code == 0
+    try:
+        endpoint = sessions.find(lab).endpoint("postgres")
+        with psycopg.connect(host=endpoint.host, port=endpoint.port, user=endpoint.username,
+                             password=endpoint.password, dbname=endpoint.database, autocommit=True) as conn:
+            conn.execute("CREATE TABLE my_own_work (note text)")
+            conn.execute("INSERT INTO my_own_work VALUES ('written by the learner')")
+        assert cli("down", lab).code == 0
+        result = cli("run", lab, "--no-input")
+        assert result.code == 0, result
+        assert "back on its data" in result.out
+        assert "step 3 of" in result.out
+        endpoint = sessions.find(lab).endpoint("postgres")
+        with psycopg.connect(host=endpoint.host, port=endpoint.port, user=endpoint.username,
+                             password=endpoint.password, dbname=endpoint.database) as conn:
+            assert conn.execute("SELECT note FROM my_own_work").fetchone() == ("written by the learner",)
+    finally:
+        cli("down", "--all", "--wipe")
+
+
+def test_two_labs_running_and_none_named_is_asked_not_guessed(cli):
+    assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
+    assert cli("run", "elasticache-sessions-leaderboards", "--runtime", "local", "--no-input").code == 0
+    try:
+        for command in ("check", "env", "solve", "hint"):
+            result = cli(command)
+            assert result.code == 4, (command, result)
+            assert "2 labs are running" in result.err and LAB in result.err, (command, result)
+        assert "AWS_ENDPOINT_URL_DYNAMODB" in cli("env", LAB).out
+        assert cli("check", LAB, "--json").json()["lab"] == LAB
+    finally:
+        cli("down", "--all", "--wipe")
+
+
+def test_shell_of_a_service_the_lab_does_not_run_is_one_line(cli):
+    assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
+    try:
+        for service in ("mysql", "postgres"):
+            result = cli("shell", service)
+            assert result.code == 4, result
+            assert result.err.count("\n") == 1 and "runs no service" in result.err and "dynamodb" in result.err
+        result = cli("shell", "nosuch")
+        assert result.code == 4 and "no service named 'nosuch'" in result.err
+    finally:
+        cli("down", "--all", "--wipe")
+
+
+@pytest.mark.skipif(shutil.which("psql") is None, reason="needs a psql on PATH or in the PostgreSQL wheel")
+def test_ctrl_c_inside_psql_stays_in_psql(cli):
+    lab = "rds-postgres-basics"
+    assert cli("run", lab, "--runtime", "local", "--no-input").code == 0
+    try:
+        child = spawn("shell", "postgres", lab)
+        child.expect(r"=[#>] ")
+        child.send("SELECT 'half a line")
+        child.sendintr()                                   # Ctrl-C: psql clears the line
+        child.expect(r"=[#>] ")
+        child.sendline("SELECT 40 + 2 AS answer;")
+        child.expect("42")
+        child.sendline("\\q")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert "interrupted" not in child.before
+        assert child.exitstatus == 0
+    finally:
+        cli("down", "--all", "--wipe")
+
+
+def test_show_fills_or_explains_every_placeholder(cli):
+    from labrunner.labs import catalog
+
+    for lab in catalog.all_labs():
+        result = cli("show", lab.id)
+        assert result.code == 0, result
+        assert "{{" not in result.out and "}}" not in result.out, (lab.id, result.out)
+
+
+def test_down_with_nothing_running_is_not_an_error(cli):
+    result = cli("down")
+    assert result.code == 0 and "Nothing is running" in result.out
