@@ -228,3 +228,28 @@ def test_shell_in_the_container_is_a_terminal_and_ctrl_c_stays_in_psql(postgres_
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
+
+
+def test_tool_at_a_terminal_gets_one_and_redirected_gets_plain_bytes(postgres_on_docker, tmp_path):
+    import os
+    import sys
+
+    import pexpect
+
+    env = dict(os.environ, PATH=str(postgres_on_docker))
+    child = pexpect.spawn(sys.executable, ["-m", "labrunner", "tool", "postgres", "psql"], env=env,
+                          encoding="utf-8", timeout=60)
+    try:
+        child.expect("appdb=# ")                    # psql prompts only on a terminal
+        child.send("\\q\r")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    # stdin a terminal, stdout a file (`labrunner tool postgres psql ... > out.txt`): no CR LF in it
+    out = tmp_path / "out.txt"
+    child = pexpect.spawn("/bin/sh", ["-c", f'exec "$0" -m labrunner tool postgres psql -At -c "select 1 union all '
+                                      f'select 2" > {out}', sys.executable], env=env, timeout=60)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and out.read_bytes() == b"1\n2\n"

@@ -21,5 +21,7 @@ def command(service, program, args, lab_id):
 
     lab = common.lab_or_current(lab_id, with_code=False)
     session = sessions.require(lab.id)
-    resolved = clients.resolve(session, service, program)
+    # interactive: in a container, `labrunner tool postgres psql` typed at a terminal gets one
+    # (psql's prompt, line editing); piped or redirected, the bytes pass as they are.
+    resolved = clients.resolve(session, service, program, interactive=True)
     return subprocess.call(resolved.argv + list(args), env=resolved.env)

@@ -4,8 +4,8 @@ labrunner found (Docker Engine, Docker Desktop, Colima, Podman ...), over the Do
     python -m labrunner.runtimes.docker_exec [--tty] [-w DIR] [-u USER] CONTAINER PROGRAM [ARG...]
 
 stdin, stdout and stderr pass through and the program's exit status is this command's, so
-callers use it as they would use `docker exec -i`. With --tty and a terminal on stdin, the
-terminal is put in raw mode: keys such as Ctrl-C reach the program (psql clears its line)
+callers use it as they would use `docker exec -i`. With --tty and a terminal on stdin and
+stdout, the program gets a terminal too and ours is put in raw mode: keys such as Ctrl-C reach the program (psql clears its line)
 and the window size follows the terminal's.
 
 The daemon comes from LABRUNNER_EXEC_HOST; the program's environment from LABRUNNER_EXEC_ENV
@@ -122,7 +122,9 @@ def run(argv=None) -> int:
 
     host = os.environ.get(HOST_VAR)
     environment = json.loads(os.environ.get(ENV_VAR) or "{}")
-    tty = args.tty and sys.stdin.isatty()
+    # A terminal only where one is on both ends: `tool ... > file` must get the bytes as they are
+    # (a pty would turn each newline into CR LF).
+    tty = args.tty and sys.stdin.isatty() and sys.stdout.isatty()
     try:
         api = docker.APIClient(base_url=host, timeout=60) if host else docker.from_env().api
         exec_id = api.exec_create(args.container, args.command, stdin=True, tty=tty, user=args.user,
