@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,7 +63,10 @@ class LocalRuntime:
                 f"{service.aws_name} has no local stand-in: {service.local_unavailable_reason}",
                 "use Docker: install Docker Desktop (or Colima/Podman), then --runtime docker",
             )
-        recipe.find()
+        try:
+            recipe.find()
+        except RuntimeUnavailable as exc:
+            raise _without_docker(exc) from None
         if port is None:
             port = free_port()
         else:
@@ -83,8 +87,7 @@ class LocalRuntime:
             if prepare:
                 def run(argv, input=None):
                     privileges = self._privileges(service, data_dir) or {}   # also hands over new files
-                    done = subprocess.run(argv, input=input, capture_output=True, text=True, cwd=data_dir,
-                                          **privileges)
+                    done = _run_recorded(argv, input, run_dir / "prepare.pid", cwd=data_dir, **privileges)
                     if done.returncode != 0:
                         raise ServiceError(f"could not prepare {service.name}: {Path(argv[0]).name} failed",
                                            "see its output below", log_tail=(done.stdout + done.stderr)[-3000:])
@@ -199,6 +202,13 @@ class LocalRuntime:
                 info = json.loads((run_dir / "engine.pid").read_text())
             except (OSError, ValueError):
                 info = {}
+            try:
+                preparing = json.loads((run_dir / "prepare.pid").read_text())
+            except (OSError, ValueError):
+                preparing = {}
+            if self.alive(preparing):
+                stopped.append(f"{run_dir.name} preparation {preparing.get('pid')}")
+                self._terminate(preparing, timeout=3)
             state = {"pid": info.get("pid"), "started": info.get("started"), "run_dir": str(run_dir)}
             if self.alive(state):
                 stopped.append(f"{run_dir.name} process {info.get('pid')}")
@@ -250,6 +260,34 @@ class LocalRuntime:
                 state["port"] = free_port()       # another program took it while the engine was down
             self._spawn(services.get(state["service"]), state)
         return state
+
+
+def _run_recorded(argv, input, pid_file: Path, **kwargs) -> subprocess.CompletedProcess:
+    """subprocess.run, with the child's pid and start time in pid_file while it runs, so a
+    labrunner killed meanwhile (initdb takes seconds) leaves `down` a process to stop."""
+    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, **kwargs)
+    pid_file.write_text(json.dumps({"pid": process.pid, "started": _create_time(process.pid)}))
+    try:
+        out, err = process.communicate(input)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        pid_file.unlink(missing_ok=True)
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
+
+
+def _without_docker(exc: RuntimeUnavailable) -> RuntimeUnavailable:
+    """A local engine is missing: propose Docker only where a Docker daemon answers."""
+    from labrunner.runtimes import docker
+
+    if not exc.fix or "--runtime docker" not in exc.fix or docker.available():
+        return exc
+    fix = re.sub(r"\s*(—|,)?\s*or use (Docker: )?(install Docker Desktop \(or Colima/Podman\), then )?"
+                 r"--runtime docker", "", exc.fix).rstrip(" —,")
+    return RuntimeUnavailable(exc.message, fix or None)
 
 
 def _port_free(port: int) -> bool:
