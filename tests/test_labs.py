@@ -50,6 +50,7 @@ def proof_gaps(lab, findings) -> list[str]:
 def _prove(cli, lab_id, runtime, *extra):
     result = cli(*extra, "test", lab_id, "--runtime", runtime, "--json")
     report = result.json()
+    assert len(report.get("results", [])) == 1, (result.code, report)
     (proof,) = report["results"]
     assert proof["runtime"] == runtime and not proof.get("skipped"), proof
     return result, report, proof
