@@ -164,20 +164,19 @@ def _open(folder: Path) -> _Connection:
 
 
 def _use(folder: Path, work):
-    """Run `work(db)`; a damaged database is restored once and the work done again."""
-    try:
-        return _attempt(folder, work)
-    except sqlite3.DatabaseError as exc:
-        if not _damaged(exc):
-            raise _failure(exc, folder) from None
-    try:
-        _restore(folder)
-    except OSError as exc:
-        raise paths.cannot_write(exc, folder) from None
-    try:
-        return _attempt(folder, work)
-    except sqlite3.DatabaseError as exc:
-        raise _failure(exc, folder) from None
+    """Run `work(db)`; a damaged database is restored and the work done again."""
+    for tries in range(3):
+        try:
+            return _attempt(folder, work)
+        except sqlite3.DatabaseError as exc:
+            if not _damaged(exc) or tries == 2:
+                raise _failure(exc, folder) from None
+        try:
+            _restore(folder)
+        except OSError as exc:
+            raise paths.cannot_write(exc, folder) from None
+        except sqlite3.DatabaseError:
+            continue                    # damaged again while being restored: once more
 
 
 def _attempt(folder: Path, work):
@@ -347,7 +346,7 @@ def _rewrite_journal(db) -> None:
 
 def _damaged(exc: sqlite3.DatabaseError) -> bool:
     name = getattr(exc, "sqlite_errorname", "") or ""
-    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR_SHORT_READ")):   # (a cut file)
         return True
     text = str(exc)
     return "malformed" in text or "not a database" in text
@@ -371,17 +370,15 @@ def _restore(folder: Path) -> None:
     n = 1
     while kept.exists():
         kept, n = folder / f"{DB_NAME}.corrupt-{stamp}-{n}", n + 1
+    for suffix in ("-wal", "-shm"):     # first: a new file must not start from the old -wal
+        try:
+            os.replace(f"{path}{suffix}", f"{kept}{suffix}")
+        except FileNotFoundError:
+            pass
     try:
         os.replace(path, kept)
     except FileNotFoundError:
         return
-    except OSError as exc:
-        raise paths.cannot_write(exc, folder) from None
-    for suffix in ("-wal", "-shm"):
-        try:
-            os.replace(f"{path}{suffix}", f"{kept}{suffix}")
-        except OSError:
-            pass
     try:
         os.chmod(kept, paths.PRIVATE_FILE)
     except OSError:
@@ -411,8 +408,12 @@ def _when(at: float) -> str:
 
 
 def _failure(exc: sqlite3.DatabaseError, folder: Path) -> LabrunnerError:
-    """A database error that is not damage: a folder that takes no write, or a lock held too long."""
+    """A database error that restoring did not cure: a folder that takes no write, a lock held
+    too long, or damage that keeps coming back."""
     name = getattr(exc, "sqlite_errorname", "") or ""
+    if _damaged(exc):
+        return LabrunnerError(f"{folder / DB_NAME} was damaged again as soon as it was restored",
+                              "check the disk (its files in that folder are kept), then try again")
     if name.startswith("SQLITE_BUSY") or "locked" in str(exc):
         return LabrunnerError(f"{folder / DB_NAME} stayed locked for 10 s",
                               "let the other labrunner command finish, then try again")
