@@ -13,6 +13,7 @@ from labrunner import log, runtimes, services, sessions
 from labrunner.errors import ExitCode, ServiceError, UsageError
 from labrunner.runtimes.base import wait_ready
 from labrunner.sessions import Session
+from labrunner.state import ServiceState
 from labrunner.workspace import Workspace
 
 
@@ -51,9 +52,9 @@ def launch(lab, runtime, session: Session, *, ports: dict[str, int] | None = Non
                       "workspace": session.workspace}
             if runtime.name == "docker":
                 kwargs["progress"] = lambda event, n=name: say("pull", n, event)
-            state = runtime.launch(services.get(name), **kwargs)
+            state = ServiceState.from_dict(runtime.launch(services.get(name), **kwargs))
             log.for_lab(lab.id).info("started %s on %s: %s", name, runtime.name,
-                                     {k: v for k, v in state.items() if k != "password"})
+                                     {k: v for k, v in state.items() if k != "password" and v not in (None, "")})
             session.services[name] = state
             if persist:
                 session.save()
@@ -174,7 +175,7 @@ def stop(session: Session, *, wipe: bool = False) -> list[str]:
     else:
         for name, state in session.services.items():
             try:
-                session.services[name] = runtime.signal(state, "stop")
+                session.services[name] = ServiceState.from_dict(runtime.signal(state, "stop"))
             except ServiceError:
                 pass          # already gone: `run` starts it afresh
             stopped.append(name)
@@ -226,7 +227,7 @@ def inject(session: Session, service: str, action: str) -> dict:
         raise UsageError(f"lab '{session.lab}' runs no service '{service}'",
                          f"its services: {', '.join(session.services)}")
     runtime = runtime_of(session)
-    state = runtime.signal(session.services[service], action)
+    state = ServiceState.from_dict(runtime.signal(session.services[service], action))
     session.services[service] = state
     live = sessions.find(session.lab)
     if live is not None and live.id == session.id:

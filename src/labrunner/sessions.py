@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import re
-
 from labrunner import paths
 from labrunner.errors import NoSession, UsageError
 from labrunner.services.base import Endpoint
+from labrunner.state import ServiceState
 
 
 @dataclass
@@ -30,13 +30,13 @@ class Session:
     workspace: str
     id: str = field(default_factory=lambda: __import__("secrets").token_hex(6))
     created: float = field(default_factory=time.time)
-    services: dict[str, dict] = field(default_factory=dict)
+    services: dict[str, ServiceState] = field(default_factory=dict)
     stopped: bool = False      # `labrunner down` stopped the engines and kept their data
 
+    def __post_init__(self):
+        self.services = {name: ServiceState.from_dict(state) for name, state in self.services.items()}
     def endpoint(self, service: str) -> Endpoint:
-        from labrunner.runtimes.base import endpoint_of
-
-        return endpoint_of(self.services[service])
+        return self.services[service].endpoint()
 
     def endpoints(self) -> dict[str, Endpoint]:
         return {name: self.endpoint(name) for name in self.services}

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from labrunner.errors import ServiceError
 from labrunner.services.base import Endpoint, Service
+from labrunner.state import ServiceState
 
 LOOPBACK = "127.0.0.1"
 
@@ -20,8 +21,9 @@ class Runtime(Protocol):
     name: str   # "docker" or "local"
 
     def launch(self, service: Service, *, lab_id: str, session_id: str, port: int | None,
-               workspace: str | None = None) -> dict:
-        """Start the engine; return its state record (host, port, credentials, how to find it again)."""
+               workspace: str | None = None) -> ServiceState:
+        """Start the engine; return its state record (host, port, credentials, how to find it
+        again) as a ServiceState, or a dict of its fields."""
 
     def alive(self, state: dict) -> bool: ...
 
@@ -34,12 +36,13 @@ class Runtime(Protocol):
         """kill | stop | pause | resume | restart the engine (fault injection); return new state."""
 
 
-def endpoint_of(state: dict) -> Endpoint:
-    return Endpoint(
-        service=state["service"], host=state["host"], port=int(state["port"]),
-        scheme=state.get("scheme", "http"), username=state.get("username", ""),
-        password=state.get("password", ""), database=state.get("database", ""),
-    )
+def endpoint_of(state) -> Endpoint:
+    """The Endpoint of a state record (a ServiceState, or the dict a runtime is still building)."""
+    if isinstance(state, ServiceState):
+        return state.endpoint()
+    return Endpoint(service=state["service"], host=state["host"], port=int(state["port"]),
+                    scheme=state.get("scheme", "http"), username=state.get("username", ""),
+                    password=state.get("password", ""), database=state.get("database", ""))
 
 
 def credentials(service: Service) -> dict:

@@ -21,6 +21,7 @@ from labrunner import paths
 from labrunner.errors import RuntimeUnavailable, ServiceError
 from labrunner.runtimes.base import LOOPBACK, credentials, endpoint_of, ensure_port_free, free_port
 from labrunner.services.base import Service
+from labrunner.state import ServiceState
 
 WINDOWS = sys.platform == "win32"
 UNPRIVILEGED_USER = "labrunner"
@@ -56,7 +57,7 @@ class LocalRuntime:
     name = "local"
 
     def launch(self, service: Service, *, lab_id: str, session_id: str, port: int | None,
-               workspace: str | None = None) -> dict:
+               workspace: str | None = None) -> ServiceState:
         recipe = service.local
         if recipe is None:
             raise RuntimeUnavailable(
@@ -75,11 +76,9 @@ class LocalRuntime:
         if run_dir.exists():
             self.remove({"run_dir": str(run_dir)})
         _private_dir(run_dir)
-        state = {
-            "service": service.name, "runtime": self.name, "host": LOOPBACK, "port": port,
-            "run_dir": str(run_dir), "log": str(run_dir / "engine.log"),
-            "standin": recipe.standin, "lab": lab_id, "session": session_id, **credentials(service),
-        }
+        state = ServiceState(service=service.name, runtime=self.name, host=LOOPBACK, port=port,
+                             run_dir=str(run_dir), log=str(run_dir / "engine.log"), standin=recipe.standin,
+                             lab=lab_id, session=session_id, workspace=workspace or "", **credentials(service))
         try:
             state["data_dir"] = str(self._data_dir(service, run_dir))
             data_dir = Path(state["data_dir"])
