@@ -335,9 +335,13 @@ def test_a_second_user_reads_none_of_a_learners_files(cli, open_home):
         assert any(p.suffix == ".log" for p in files)
         for folder in (state, data, state / "logs"):
             assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+        reader = sqlite3.connect(data / "progress.db")          # -wal and -shm exist while in use
+        reader.execute("SELECT COUNT(*) FROM attempts").fetchone()
+        files += [data / "progress.db-wal", data / "progress.db-shm"]
         private = [p for p in files if p.parent == data or p.parent.name == "logs"]
         for path in private:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        reader.close()
         if IS_ROOT:
             for path in [data / "progress.db", data / "progress.journal", state / "logs" / "labrunner.log",
                          *(p for p in files if p.parent.name == "sessions")]:
