@@ -2,8 +2,10 @@
 # Podman serving the Docker API, with labrunner's locally built stand-in images loaded into
 # it, so the tests can run labrunner's Docker runtime on Podman as a learner's laptop would.
 #
-#   eval "$(bash scripts/podman-up.sh)"     exports LABRUNNER_PODMAN_HOST=unix://<socket>
+#   eval "$(bash scripts/podman-up.sh [NAME...])"   exports LABRUNNER_PODMAN_HOST=unix://<socket>
 #
+# NAME: the stand-ins to load (valkey postgres ...: LABRUNNER_IMAGE_<NAME> of images/overrides.env);
+# without one, all of them.
 # Idempotent: installs Debian's podman if missing (as root), starts `podman system service`
 # in the background on a private socket (not Docker's, not Podman's default: nothing else
 # finds it by accident), and loads into it each image of images/overrides.env whose id
@@ -57,26 +59,39 @@ PODMAN=(podman)
 
 answers() { curl -sf --max-time 5 --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; }
 
-pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-running() { [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = podman ]; }
-if [ "${changed:-0}" = 1 ] && running; then     # new settings: the service must read them again
-  say "settings changed: stopping podman service ($pid)"
-  kill "$pid"; for _ in $(seq 1 50); do running || break; sleep 0.1; done
-fi
+# The service's pid (written by the shell that execs it), alive and not a zombie.
+running() {
+  local pid; pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+  [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = podman ] \
+    && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
+}
+stop() {
+  say "stopping podman service ($(cat "$PIDFILE"))"
+  kill "$(cat "$PIDFILE")" 2>/dev/null || true
+  for _ in $(seq 1 100); do running || return 0; sleep 0.1; done
+  die "podman service ($(cat "$PIDFILE")) did not stop"
+}
+start() {
+  rm -f "$SOCK" "$PIDFILE"
+  say "starting podman system service (log: $LOG)"
+  # setsid -f: the service outlives this script; the small shell writes its own pid, which
+  # exec hands on to podman (setsid's own pid would be wrong where it forks).
+  setsid -f sh -c 'echo $$ >"$0.part" && mv "$0.part" "$0" && exec "$@"' "$PIDFILE" \
+    "${PODMAN[@]}" system service --time=0 "unix://$SOCK" >>"$LOG" 2>&1 </dev/null
+  for _ in $(seq 1 50); do [ -s "$PIDFILE" ] && return 0; sleep 0.1; done
+  die "podman system service did not start; see $LOG"
+}
+
+if [ "${changed:-0}" = 1 ] && running; then stop; fi     # new settings: it must read them again
 if ! answers; then
-  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-  if running; then
-    say "podman service ($pid) is running but not answering yet; waiting"
-  else
-    rm -f "$SOCK"
-    say "starting podman system service (log: $LOG)"
-    # setsid -f: the service outlives this script; the small shell writes its own pid, which
-    # exec hands on to podman (setsid's own pid would be wrong where it forks).
-    setsid -f sh -c 'echo $$ >"$0"; exec "$@"' "$PIDFILE" "${PODMAN[@]}" system service --time=0 \
-      "unix://$SOCK" >>"$LOG" 2>&1 </dev/null
-  fi
-  for _ in $(seq 1 100); do
+  started=0
+  running && say "podman service ($(cat "$PIDFILE")) is running but not answering yet; waiting"
+  for _ in $(seq 1 150); do
     answers && break
+    if ! running; then                  # never started, or gone (e.g. still stopping a moment ago)
+      [ "$started" = 0 ] || die "podman system service exited; see $LOG (last line: $(tail -n1 "$LOG" 2>/dev/null))"
+      start; started=1
+    fi
     sleep 0.2
   done
   answers || die "podman system service did not answer on $SOCK; see $LOG (last line: $(tail -n1 "$LOG" 2>/dev/null))"
@@ -85,11 +100,15 @@ fi
 # The stand-in images, as Docker has them (images/build.sh), copied only when Podman's differ.
 if [ -f images/overrides.env ] && docker info >/dev/null 2>&1; then
   load=()
-  for image in $(sed -n 's/^export LABRUNNER_IMAGE_[A-Z0-9_]*=//p' images/overrides.env); do
+  # NAME arguments (e.g. valkey postgres) pick LABRUNNER_IMAGE_NAME; none: every stand-in.
+  wanted=" ${*^^} "
+  while IFS= read -r line; do
+    name="${line#export LABRUNNER_IMAGE_}" && name="${name%%=*}" && image="${line#*=}"
+    [ $# -eq 0 ] || [[ "$wanted" == *" $name "* ]] || continue
     want="$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null)" || continue
     have="$("${PODMAN[@]}" image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)"
     [ "sha256:$have" = "$want" ] || [ "$have" = "$want" ] || load+=("$image")
-  done
+  done < <(grep '^export LABRUNNER_IMAGE_' images/overrides.env)
   if [ ${#load[@]} -gt 0 ]; then
     say "loading ${load[*]} into podman"
     docker save "${load[@]}" | "${PODMAN[@]}" load -q >/dev/null || die "podman load failed"

@@ -20,6 +20,7 @@ from labrunner import sessions
 
 REPO = Path(__file__).resolve().parent.parent
 LIGHT_LAB = "elasticache-sessions-leaderboards"      # one Valkey: the lightest lab that exercises much
+IMAGES = ("valkey", "postgres")          # the stand-ins these tests run (podman-up.sh copies only these)
 
 
 def _podman_required() -> bool:
@@ -31,8 +32,8 @@ def _podman_required() -> bool:
 def podman_url():
     """Podman's API socket, its images as Docker's: scripts/podman-up.sh (idempotent, half a
     second when it has run before), else a Podman named by LABRUNNER_PODMAN_HOST."""
-    done = subprocess.run(["bash", str(REPO / "scripts" / "podman-up.sh")], capture_output=True, text=True,
-                          timeout=900)
+    done = subprocess.run(["bash", str(REPO / "scripts" / "podman-up.sh"), *IMAGES], capture_output=True,
+                          text=True, timeout=900)
     for line in done.stdout.splitlines():
         if done.returncode == 0 and line.startswith("export LABRUNNER_PODMAN_HOST="):
             return line.split("=", 1)[1]
