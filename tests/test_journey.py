@@ -231,3 +231,39 @@ def test_show_fills_or_explains_every_placeholder(cli):
 def test_down_with_nothing_running_is_not_an_error(cli):
     result = cli("down")
     assert result.code == 0 and "Nothing is running" in result.out
+
+
+@pytest.mark.docker
+def test_down_then_run_on_docker_keeps_postgres_data_and_rebuilds_dynamodb(cli, docker_runtime):
+    import boto3
+    import psycopg
+
+    lab = "rds-postgres-basics"
+    assert cli("run", lab, "--runtime", "docker", "--no-input", "--step", "3").code == 0
+    assert cli("run", LAB, "--runtime", "docker", "--no-input").code == 0
+    try:
+        endpoint = sessions.find(lab).endpoint("postgres")
+        with psycopg.connect(host=endpoint.host, port=endpoint.port, user=endpoint.username,
+                             password=endpoint.password, dbname=endpoint.database, autocommit=True) as conn:
+            conn.execute("CREATE TABLE my_own_work (note text)")
+            conn.execute("INSERT INTO my_own_work VALUES ('kept in the stopped container')")
+        assert cli("solve", LAB, "--yes").code == 0                   # step 1 done: the Music table
+        assert cli("down", "--all").code == 0
+        containers = docker_runtime.labelled()
+        assert containers and all(c.status == "exited" for c in containers), [c.status for c in containers]
+        result = cli("run", lab, "--no-input")
+        assert result.code == 0 and "back on its data" in result.out, result
+        endpoint = sessions.find(lab).endpoint("postgres")
+        with psycopg.connect(host=endpoint.host, port=endpoint.port, user=endpoint.username,
+                             password=endpoint.password, dbname=endpoint.database) as conn:
+            assert conn.execute("SELECT note FROM my_own_work").fetchone() == ("kept in the stopped container",)
+        result = cli("run", LAB, "--no-input")
+        assert result.code == 0, result
+        assert "rebuilt it as at the start of step 2" in result.out.replace("\n", " "), result
+        ddb = sessions.find(LAB).endpoint("dynamodb")
+        client = boto3.client("dynamodb", endpoint_url=ddb.url, region_name="us-east-1",
+                              aws_access_key_id="x", aws_secret_access_key="x")
+        assert "Music" in client.list_tables()["TableNames"]
+    finally:
+        cli("down", "--all", "--wipe")
+    assert docker_runtime.labelled() == []
