@@ -1,6 +1,10 @@
 """labrunner's own cost, compared with the bare engine in the same run.
 
-    python benchmarks/startup.py [--runtime local|docker|both] [--repeat N]
+    python benchmarks/startup.py [--runtime local|docker|both] [--repeat N] [--against TREE]
+
+--against TREE also measures another labrunner source tree (e.g. a `git worktree` of an
+earlier commit) in the same sitting, run by the same interpreter with TREE/src first on
+PYTHONPATH: a before/after comparison on one machine under one load.
 
 Prints, per runtime: the bare engine's ready time (start the engine yourself,
 poll until it answers ListTables) against `labrunner run --no-input`'s wall time
@@ -91,12 +95,12 @@ def _wait_for_checker(home: Path, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-def measure(runtime: str, repeat: int) -> dict:
+def measure(runtime: str, repeat: int, extra_env: dict | None = None) -> dict:
     bare, runs, checks, rss = [], [], [], []
     for _ in range(repeat):
         bare.append(bare_local() if runtime == "local" else bare_docker())
         with tempfile.TemporaryDirectory() as home:
-            env = dict(os.environ, LABRUNNER_HOME=home)
+            env = dict(os.environ, LABRUNNER_HOME=home, **(extra_env or {}))
             seconds, peak, code = run([str(BIN), "run", LAB, "--runtime", runtime, "--no-input"], env)
             assert code == 0, f"labrunner run failed with {code}"
             runs.append(seconds)
@@ -107,6 +111,8 @@ def measure(runtime: str, repeat: int) -> dict:
                 checks.append(seconds)
                 rss.append(peak)
             run([str(BIN), "down", "--all"], env)
+            run([str(BIN), "down", "--all", "--wipe"], env)    # down keeps data since issue 8 (an older
+                                                               # labrunner refuses --wipe: nothing to do)
         time.sleep(1.0)                             # let the machine settle before the next bare start
     return {"bare": statistics.median(bare), "run": statistics.median(runs),
             "check": statistics.median(checks), "rss_mb": max(rss)}
@@ -116,9 +122,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runtime", choices=["local", "docker", "both"], default="both")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--against", metavar="TREE", help="another labrunner source tree to measure too")
     args = parser.parse_args()
-    helps = [run([str(BIN), "--help"], dict(os.environ))[0] for _ in range(max(5, args.repeat))]
-    help_s = statistics.median(helps)
+    trees = [("this tree", {})]
+    if args.against:
+        trees.append((args.against, {"PYTHONPATH": str(Path(args.against).resolve() / "src")}))
     runtimes = ["local", "docker"] if args.runtime == "both" else [args.runtime]
     if "docker" in runtimes and subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
         print("docker: not reachable, skipped")
@@ -127,18 +135,22 @@ def main() -> None:
     def mark(ok: bool) -> str:
         return "ok  " if ok else "OVER"
 
-    print(f"labrunner --help           {help_s:6.3f} s   target <= {TARGETS['help']} s   {mark(help_s <= TARGETS['help'])}")
-    for runtime in runtimes:
-        m = measure(runtime, args.repeat)
-        ratio = m["run"] / m["bare"]
-        print(f"[{runtime}] bare engine ready   {m['bare']:6.3f} s")
-        print(f"[{runtime}] labrunner run       {m['run']:6.3f} s   ratio {ratio:4.2f}   "
-              f"target <= {TARGETS['ratio']}   {mark(ratio <= TARGETS['ratio'])}")
-        print(f"[{runtime}] warm labrunner check {m['check']:5.3f} s   target <= {TARGETS['check']} s   "
-              f"{mark(m['check'] <= TARGETS['check'])}")
-        print(f"[{runtime}] labrunner peak RSS  {m['rss_mb']:6.1f} MB  target <= {TARGETS['rss_mb']} MB  "
-              f"{mark(m['rss_mb'] <= TARGETS['rss_mb'])}")
-
+    for label, extra in trees:
+        print(f"--- {label}")
+        helps = [run([str(BIN), "--help"], dict(os.environ, **extra))[0] for _ in range(max(5, args.repeat))]
+        help_s = statistics.median(helps)
+        print(f"labrunner --help           {help_s:6.3f} s   target <= {TARGETS['help']} s   "
+              f"{mark(help_s <= TARGETS['help'])}")
+        for runtime in runtimes:
+            m = measure(runtime, args.repeat, extra)
+            ratio = m["run"] / m["bare"]
+            print(f"[{runtime}] bare engine ready   {m['bare']:6.3f} s")
+            print(f"[{runtime}] labrunner run       {m['run']:6.3f} s   ratio {ratio:4.2f}   "
+                  f"target <= {TARGETS['ratio']}   {mark(ratio <= TARGETS['ratio'])}")
+            print(f"[{runtime}] warm labrunner check {m['check']:5.3f} s   target <= {TARGETS['check']} s   "
+                  f"{mark(m['check'] <= TARGETS['check'])}")
+            print(f"[{runtime}] labrunner peak RSS  {m['rss_mb']:6.1f} MB  target <= {TARGETS['rss_mb']} MB  "
+                  f"{mark(m['rss_mb'] <= TARGETS['rss_mb'])}")
 
 if __name__ == "__main__":
     main()
