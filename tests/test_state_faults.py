@@ -321,7 +321,13 @@ def open_home(monkeypatch):
     home = parent / "home"
     monkeypatch.setenv("LABRUNNER_HOME", str(home))
     yield home
-    shutil.rmtree(parent, ignore_errors=True)
+    import time
+
+    for _ in range(10):              # a warm checker that is ending may still touch its folder
+        shutil.rmtree(parent, ignore_errors=True)
+        time.sleep(0.3)
+        if not parent.exists():
+            break
 
 
 @pytest.mark.local
