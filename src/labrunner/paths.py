@@ -91,6 +91,22 @@ def data_dir() -> Path:
     return _user_dir("data", "user_data_dir")
 
 
+def cache_dir() -> Path:
+    """Downloaded engines (public packages: not private, may be shared or deleted)."""
+    home = _home()
+    if home:
+        path = home / "cache"
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_cache_dir("labrunner"))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(exc, path) from None
+    return path
+
+
 def config_file() -> Path:
     home = _home()
     if home:
@@ -120,7 +136,8 @@ def _own_roots() -> list[Path]:
         return [home]
     import platformdirs
 
-    return [Path(platformdirs.user_state_dir("labrunner")), Path(platformdirs.user_data_dir("labrunner"))]
+    return [Path(platformdirs.user_state_dir("labrunner")), Path(platformdirs.user_data_dir("labrunner")),
+            Path(platformdirs.user_cache_dir("labrunner"))]
 
 
 def is_write_failure(exc: BaseException) -> bool:
