@@ -124,7 +124,8 @@ def run(argv=None) -> int:
     environment = json.loads(os.environ.get(ENV_VAR) or "{}")
     # A terminal only where one is on both ends: `tool ... > file` must get the bytes as they are
     # (a pty would turn each newline into CR LF).
-    tty = args.tty and sys.stdin.isatty() and sys.stdout.isatty()
+    # (POSIX terminals only: raw mode and SIGWINCH have no Windows console equivalent here.)
+    tty = args.tty and os.name == "posix" and sys.stdin.isatty() and sys.stdout.isatty()
     try:
         api = docker.APIClient(base_url=host, timeout=60) if host else docker.from_env().api
         exec_id = api.exec_create(args.container, args.command, stdin=True, tty=tty, user=args.user,
