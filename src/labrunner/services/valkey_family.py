@@ -90,7 +90,8 @@ class ValkeyServer:
         os.chmod(Path(data_dir, "valkey.conf"), 0o600)        # it holds the password
 
     def argv(self, port: int, data_dir: str) -> list[str]:
-        return [self._server(), os.path.join(data_dir, "valkey.conf")]
+        # --port: this start's port wins over valkey.conf's (a restart may move to a free one)
+        return [self._server(), os.path.join(data_dir, "valkey.conf"), "--port", str(port)]
 
 
 def make_service(*, name: str, aws_name: str, docker_standin: str, settings: dict) -> Service:
@@ -105,7 +106,8 @@ def make_service(*, name: str, aws_name: str, docker_standin: str, settings: dic
 
     def exports(endpoint: Endpoint) -> dict[str, str]:
         prefix = name.upper()
-        return {f"{prefix}_URL": f"valkey://:{endpoint.password}@{endpoint.host}:{endpoint.port}/0",
+        # redis:// — the scheme redis-py (and valkey-cli -u) read; Valkey answers it as Redis would
+        return {f"{prefix}_URL": f"redis://:{endpoint.password}@{endpoint.host}:{endpoint.port}/0",
                 f"{prefix}_HOST": endpoint.host, f"{prefix}_PORT": str(endpoint.port),
                 f"{prefix}_PASSWORD": endpoint.password}
 
@@ -117,7 +119,7 @@ def make_service(*, name: str, aws_name: str, docker_standin: str, settings: dic
 
     return Service(
         name=name, aws_name=aws_name, image=IMAGE, docker_standin=docker_standin, container_port=6379,
-        probe=probe, reset=reset, exports=exports, fixtures={name: client}, scheme="valkey",
+        probe=probe, reset=reset, exports=exports, fixtures={name: client}, scheme="redis",
         username="default", database="0", needs_password=True, docker_command=docker_command,
         clients=("valkey-cli",), client_args=client_args,
         shell="valkey-cli", local=ValkeyServer(settings), start_timeout=30.0,
