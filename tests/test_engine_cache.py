@@ -105,3 +105,12 @@ def test_an_unsafe_tarball_is_not_unpacked(tmp_path, monkeypatch):
     with pytest.raises(ServiceError, match="would land outside"):
         engine_cache.unpacked(evil)
     assert not (engine_cache.location(evil).parent.parent / "escaped.txt").exists()
+
+
+def test_doctor_lists_what_is_cached_and_its_size(cli):
+    npm_registry_or_skip()
+    path = engine_cache.fetch(IS_NUMBER)
+    items = {i["item"]: i for i in cli("doctor", "--json").json()["items"]}
+    cache = items["engine cache"]
+    assert "1 artifact(s)" in cache["detail"] and "is-number 7.0.0" in cache["detail"]
+    assert cache["artifacts"][0]["bytes"] >= path.stat().st_size

@@ -73,13 +73,7 @@ class Artifact:
 
 def cache_dir() -> Path:
     """Where fetched engines live (`labrunner doctor` shows it and its size)."""
-    home = os.environ.get("LABRUNNER_HOME")
-    if home:
-        folder = Path(home).expanduser() / "cache" / "engines"
-    else:
-        import platformdirs
-
-        folder = Path(platformdirs.user_cache_dir("labrunner")) / "engines"
+    folder = paths.cache_dir() / "engines"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -123,9 +123,7 @@ def revive(session: Session, say=None) -> list[str]:
     say = say or (lambda *a: None)
     restarted = []
     for name in list(session.services):
-        try:
-            services.get(name).probe(session.endpoint(name))
-        except Exception:
+        if probe(session, name) is not None:
             if not session.stopped:
                 say("restart", f"{name} had stopped; starting it again on its data")
             try:
@@ -140,13 +138,21 @@ def revive(session: Session, say=None) -> list[str]:
     return restarted
 
 
+def probe(session: Session, name: str) -> Exception | None:
+    """The one health probe `run`, `check`, `status` and `doctor` share: None when the service
+    answers a real request, else what went wrong."""
+    try:
+        services.get(name).probe(session.endpoint(name))
+    except Exception as exc:       # refused, reset, timed out, 5xx: not answering
+        return exc
+    return None
+
+
 def ensure_ready(session: Session) -> None:
     """Every service answers its probe, or a ServiceError that says how to bring it back."""
     for name, state in session.services.items():
-        service = services.get(name)
-        try:
-            service.probe(session.endpoint(name))
-        except Exception as exc:
+        exc = probe(session, name)
+        if exc is not None:
             log.for_lab(session.lab).warning("%s not answering: %s: %s", name, type(exc).__name__, exc)
             live = sessions.find(session.lab)
             if live is None or live.id != session.id:

@@ -56,17 +56,35 @@ def gather() -> list[dict]:
         running = sessions.all_sessions()
     except LabrunnerError:
         running = []                    # an unwritable state folder: its own line says so below
+    from labrunner import engine_cache, lifecycle
+
     for session in running:
         for name, state in session.services.items():
-            try:
-                services.get(name).probe(session.endpoint(name))
+            if session.stopped:
+                items.append({"item": f"{session.lab}/{name}", "ok": True,
+                              "detail": f"stopped, data kept ({session.runtime}) — `labrunner run {session.lab}` "
+                                        f"resumes, `labrunner down {session.lab} --wipe` deletes it"})
+            elif lifecycle.probe(session, name) is None:
                 items.append({"item": f"{session.lab}/{name}", "ok": True,
                               "detail": f"answering on 127.0.0.1:{state['port']} ({session.runtime})"})
-            except Exception:
+            else:
                 items.append({"item": f"{session.lab}/{name}", "ok": False,
                               "detail": f"not answering on 127.0.0.1:{state['port']} — "
-                                        f"`labrunner run {session.lab}` starts it again"})
+                                        f"`labrunner run {session.lab}` starts it again on its data"})
     items.extend(_own_folders())
+    try:
+        cached = engine_cache.summary()
+        folder = engine_cache.cache_dir()
+    except (LabrunnerError, OSError) as exc:
+        items.append({"item": "engine cache", "ok": True, "optional": True, "detail": f"unavailable: {exc}"})
+    else:
+        size = sum(row["bytes"] for row in cached)
+        listed = ", ".join(f"{r['name']} {r['version']} ({r['bytes'] / 1e6:.1f} MB)" for r in cached[:8])
+        more = f", and {len(cached) - 8} more" if len(cached) > 8 else ""
+        items.append({"item": "engine cache", "ok": True,
+                      "detail": f"{folder}: {len(cached)} artifact(s), {size / 1e6:.1f} MB"
+                                + (f" — {listed}{more}" if cached else ""),
+                      "artifacts": cached})
     items.append({"item": "config", "ok": True, "detail": str(paths.config_file())
                   + ("" if paths.config_file().exists() else " (none)")})
     return items

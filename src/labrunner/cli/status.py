@@ -5,18 +5,11 @@ from labrunner.cli import common
 
 
 def _service_rows(session) -> list[dict]:
-    from labrunner import services
+    from labrunner import lifecycle
 
-    rows = []
-    for name, state in session.services.items():
-        try:
-            services.get(name).probe(session.endpoint(name))
-            answering = True
-        except Exception:
-            answering = False
-        rows.append({"service": name, "endpoint": session.endpoint(name).url,
-                     "standin": state.get("standin", ""), "answering": answering})
-    return rows
+    return [{"service": name, "endpoint": session.endpoint(name).url, "standin": state.get("standin", ""),
+             "answering": lifecycle.probe(session, name) is None}
+            for name, state in session.services.items()]
 
 
 @click.command("status")
