@@ -4,10 +4,13 @@ private HOME and XDG_RUNTIME_DIR. No daemon needed: this is the search, not the 
 from __future__ import annotations
 
 import socket
+import sys
 
 import pytest
 
 from labrunner.runtimes.docker_host import candidates
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="Unix sockets; Windows has a named pipe")
 
 
 @pytest.fixture

@@ -8,12 +8,17 @@ Run with a stand-in `dockerd` (a shell loop that "answers" after a moment) and a
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux" or shutil.which("setsid") is None,
+                                reason="scripts/docker-up.sh is for Linux (setsid, /proc)")
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "docker-up.sh"
