@@ -14,7 +14,7 @@ import os
 from labrunner import config
 from labrunner.errors import RuntimeUnavailable, ServiceError
 from labrunner.runtimes.base import LOOPBACK, credentials, endpoint_of, free_port
-from labrunner.runtimes.docker_host import DockerHost, candidates, describe
+from labrunner.runtimes.docker_host import DockerHost, candidates, describe, is_podman, open_client
 from labrunner.services.base import Service
 
 LABEL = "org.labrunner"
@@ -24,15 +24,16 @@ LABEL = "org.labrunner"
 def connect() -> tuple[object, DockerHost]:
     """A docker client on the first daemon that answers, or RuntimeUnavailable."""
     try:
-        import docker
+        import docker  # noqa: F401  (is the SDK installed?)
     except ModuleNotFoundError:
         raise RuntimeUnavailable("the Docker SDK for Python is not installed", "pip install docker") from None
     tried = []
     for host in candidates():
         try:
-            client = docker.DockerClient(base_url=host.url, timeout=60)
-            client.ping()
-            return client, _named(client, host)
+            client, headers = open_client(host.url)
+            if is_podman(headers) and host.kind != "Podman":    # its socket path need not say so
+                host = dataclasses.replace(host, kind="Podman")
+            return client, host
         except Exception as exc:  # refused, permission denied, not a socket
             tried.append(f"{host.url} ({reason_of(exc)})")
     where = "; ".join(tried) if tried else "no Docker socket found"
@@ -41,17 +42,6 @@ def connect() -> tuple[object, DockerHost]:
         "start Docker Desktop, Colima or Podman (or `sudo systemctl start docker`), "
         "or use the local runtime: --runtime local",
     )
-
-
-def _named(client, host: DockerHost) -> DockerHost:
-    """The host, named Podman when the daemon says it is (its socket path need not say so)."""
-    try:
-        components = client.version().get("Components") or []
-    except Exception:  # noqa: BLE001 — a name is not worth failing for
-        return host
-    if host.kind != "Podman" and any("podman" in str(c.get("Name", "")).lower() for c in components):
-        return dataclasses.replace(host, kind="Podman")
-    return host
 
 
 def reason_of(exc: BaseException) -> str:

@@ -120,6 +120,8 @@ def run(argv=None) -> int:
     import docker
     import docker.errors
 
+    from labrunner.runtimes.docker_host import open_client
+
     host = os.environ.get(HOST_VAR)
     environment = json.loads(os.environ.get(ENV_VAR) or "{}")
     # A terminal only where one is on both ends: `tool ... > file` must get the bytes as they are
@@ -127,7 +129,7 @@ def run(argv=None) -> int:
     # (POSIX terminals only: raw mode and SIGWINCH have no Windows console equivalent here.)
     tty = args.tty and os.name == "posix" and sys.stdin.isatty() and sys.stdout.isatty()
     try:
-        api = docker.APIClient(base_url=host, timeout=60) if host else docker.from_env().api
+        api = open_client(host)[0].api if host else docker.from_env().api
         exec_id = api.exec_create(args.container, args.command, stdin=True, tty=tty, user=args.user,
                                   environment=environment, workdir=args.workdir)["Id"]
         sock = _raw_socket(api.exec_start(exec_id, socket=True, tty=tty))
@@ -135,7 +137,7 @@ def run(argv=None) -> int:
         print(f"labrunner: the container {args.container[:12]} is gone; start the lab again with "
               "`labrunner run`", file=sys.stderr)
         return FAILED
-    except (docker.errors.DockerException, OSError) as exc:
+    except (docker.errors.DockerException, OSError, ValueError) as exc:   # requests' errors are OSErrors
         text = str(getattr(exc, "explanation", None) or exc).splitlines()[0]
         print(f"labrunner: could not run {args.command[0]} in the container: {text}", file=sys.stderr)
         return FAILED
