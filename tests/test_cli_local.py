@@ -18,7 +18,7 @@ def running(cli):
     result = cli("run", LAB, "--runtime", "local", "--no-input")
     assert result.code == 0, result
     yield sessions.find(LAB)
-    cli("down", "--all")
+    cli("down", "--all", "--wipe")
 
 
 def listening_addresses(pid):

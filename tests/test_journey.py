@@ -267,3 +267,14 @@ def test_down_then_run_on_docker_keeps_postgres_data_and_rebuilds_dynamodb(cli, 
     finally:
         cli("down", "--all", "--wipe")
     assert docker_runtime.labelled() == []
+
+
+def test_show_prints_a_labs_words_as_text_and_an_override_as_such(cli, lab_copy, monkeypatch):
+    lab = lab_copy("dynamodb-basics")
+    text = (lab / "lab.yaml").read_text()
+    (lab / "lab.yaml").write_text(text.replace("summary: ", "summary: '[/] [bold]not markup[/]' #", 1))
+    monkeypatch.setenv("LABRUNNER_IMAGE_DYNAMODB", "labrunner-local/dynamodb:moto-5.2.5")
+    result = cli("--labs-dir", str(lab.parent), "show", "dynamodb-basics")
+    assert result.code == 0, result
+    assert "[/] [bold]not markup[/]" in result.out
+    assert "in place of DynamoDB Local" in " ".join(result.out.split())

@@ -81,7 +81,7 @@ def test_mysql_and_mariadb_learner_code_gets_a_pymysql_connection(cli, tmp_path,
         conn.close()
         assert rows == [41]                  # committed work stays; not autocommit, so 42 did not
     finally:
-        cli("down", "--all")
+        cli("down", "--all", "--wipe")
 
 
 POSTGRES_ANSWER = PROBE + '''
@@ -101,7 +101,7 @@ def test_postgres_learner_code_gets_psycopg_and_nothing_heavier(cli, tmp_path):
         with pytest.raises(LabError, match=r"connect='mysql' names no service of this lab \(it has: postgres\)"):
             runner.call("answer.py", "modules", connect="mysql")
     finally:
-        cli("down", "--all")
+        cli("down", "--all", "--wipe")
 
 
 DYNAMODB_ANSWER = PROBE + '''
@@ -129,4 +129,4 @@ def test_dynamodb_learner_code_gets_a_resource_or_a_table_and_calls_are_recorded
         assert put.value == {"id": "a", "n": 1} and put.calls == ["PutItem", "GetItem"]
         assert put.describe_call() == "put(table, 'a')"
     finally:
-        cli("down", "--all")
+        cli("down", "--all", "--wipe")

@@ -59,4 +59,4 @@ def test_local_session_is_rds_like_and_unprivileged(cli, service, lab):
                               input="SELECT 6 * 7 AS answer;\n", capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and "42" in done.stdout, done.stderr
     finally:
-        cli("down", "--all")
+        cli("down", "--all", "--wipe")

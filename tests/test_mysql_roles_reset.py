@@ -38,4 +38,4 @@ def test_reset_drops_roles_a_learner_made(cli, service, lab, runtime):
             assert cur.fetchall() == ()
         conn.close()
     finally:
-        cli("down", "--all")
+        cli("down", "--all", "--wipe")

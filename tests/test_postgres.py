@@ -27,7 +27,7 @@ def pg_session(cli):
     result = cli("run", LAB, "--runtime", "local", "--no-input")
     assert result.code == 0, result
     yield sessions.find(LAB)
-    cli("down", "--all")
+    cli("down", "--all", "--wipe")
 
 
 def test_each_session_gets_its_own_password_and_an_rds_like_endpoint(cli, pg_session):
@@ -110,7 +110,7 @@ def test_tool_inside_the_container_when_there_is_no_local_copy(cli, docker_runti
 
         assert "PostgreSQL database dump" in Path(session.workspace, "schema.sql").read_text()
     finally:
-        cli("down", "--all")
+        cli("down", "--all", "--wipe")
 
 
 def test_another_route_passes_and_a_typical_wrong_one_is_named(cli, pg_session):

@@ -248,7 +248,7 @@ def running(cli):
     result = cli("run", LAB, "--runtime", "local", "--no-input")
     assert result.code == 0, result
     yield
-    cli("down", "--all")
+    cli("down", "--all", "--wipe")
 
 
 @pytest.mark.local
@@ -262,7 +262,7 @@ def test_a_read_only_home_is_one_line_naming_the_folder(cli, labrunner_home, run
             assert line.startswith(f"labrunner: cannot write to {labrunner_home}"), (command, line)
             assert "read-only file system" in line or "permission denied" in line, line
             assert "LABRUNNER_HOME" in line
-    assert cli("down", "--all").code == 0
+    assert cli("down", "--all", "--wipe").code == 0
 
 
 @pytest.mark.local
@@ -293,7 +293,7 @@ def test_a_full_disk_is_one_line_and_loses_nothing(cli, labrunner_home):
             assert cli("check").code == 1
             assert progress.attempts(LAB)[steps()[0]] == before[steps()[0]] + 1
         finally:
-            cli("down", "--all")
+            cli("down", "--all", "--wipe")
 
 
 def test_the_log_and_the_traceback_writer_never_raise(labrunner_home, capsys):
@@ -356,7 +356,7 @@ def test_a_second_user_reads_none_of_a_learners_files(cli, open_home):
             listing = subprocess.run(["ls", str(state)], user="nobody", capture_output=True, text=True)
             assert listing.returncode != 0
     finally:
-        cli("down", "--all")
+        cli("down", "--all", "--wipe")
 
 
 def test_open_folders_of_an_older_labrunner_are_made_private(cli, open_home):

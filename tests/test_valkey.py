@@ -60,7 +60,7 @@ def test_sigkill_loses_nothing_on_memorydb_and_everything_on_elasticache(cli, ru
         assert counted["memorydb"] == KEYS, f"memorydb lost {KEYS - counted['memorydb']} of {KEYS} keys"
         assert counted["elasticache"] == 0
     finally:
-        cli("down", "--all")
+        cli("down", "--all", "--wipe")
 
 
 def test_local_servers_bind_loopback_and_want_the_password(cli):
@@ -80,7 +80,7 @@ def test_local_servers_bind_loopback_and_want_the_password(cli):
                               timeout=60)
         assert done.returncode == 0 and "PONG" in done.stdout, done.stderr
     finally:
-        cli("down", "--all")
+        cli("down", "--all", "--wipe")
 
 
 def test_answer_hands_learner_code_one_client_per_service_and_times_each_call(cli, tmp_path):
@@ -113,7 +113,7 @@ def test_answer_hands_learner_code_one_client_per_service_and_times_each_call(cl
         with pytest.raises(LabError, match="connect='redis' names no service of this lab"):
             runner.call("two.py", "kinds", connect="redis")         # two Valkey services: name one
     finally:
-        cli("down", "--all")
+        cli("down", "--all", "--wipe")
 
 
 def test_a_file_that_grows_over_steps_installs_each_version(tmp_path):
@@ -149,4 +149,4 @@ def test_an_error_in_learner_code_shows_the_call_with_its_clients(cli, tmp_path)
         assert result.failure() == ("report(db, cache, 17) in broken.py raised TypeError at broken.py:2: "
                                     "'NoneType' object is not subscriptable")
     finally:
-        cli("down", "--all")
+        cli("down", "--all", "--wipe")

@@ -31,7 +31,7 @@ def started(cli, lab_copy):
     assert result.code == 0, result
     assert wait_for(lambda: checker.read_info(LAB) is not None), "the checker did not start"
     yield lab_dir, sessions.find(LAB)
-    cli("down", "--all")
+    cli("down", "--all", "--wipe")
 
 
 def test_check_is_answered_by_the_checker(cli, started):

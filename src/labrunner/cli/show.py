@@ -1,5 +1,7 @@
 import click
 
+from rich.markup import escape
+
 from labrunner.cli.common import console, fill, render_markdown
 
 
@@ -12,21 +14,38 @@ def command(lab_id):
 
     lab = catalog.get(lab_id, with_code=False)
     out = console()
-    out.print(f"[bold]{lab.title}[/]  ({lab.id}, {lab.level}, about {lab.minutes} minutes)")
-    out.print(lab.summary)
-    out.print(f"AWS: {', '.join(lab.aws_services)}")
+    # A lab's words are text, never markup: a "[/]" in a teacher's summary must not end `show`.
+    out.print(f"[bold]{escape(lab.title)}[/]  ({lab.id}, {lab.level}, about {lab.minutes} minutes)")
+    out.print(lab.summary, markup=False)
+    out.print(f"AWS: {', '.join(lab.aws_services)}", markup=False)
     for name in lab.services:
         service = services.get(name)
         local = service.local.standin if service.local else f"none ({service.local_unavailable_reason})"
-        out.print(f"stand-in for {name}: Docker: {service.docker_standin}; without Docker: {local}")
+        out.print(f"stand-in for {name}: Docker: {_docker_standin(service)}; without Docker: {local}",
+                  markup=False)
     out.print("\n[bold]You will be able to:[/]")
     for objective in lab.objectives:
-        out.print(f"  • {objective}")
+        out.print(f"  • {objective}", markup=False)
     out.print("\n[bold]Steps:[/]")
     for i, step in enumerate(lab.steps, 1):
-        out.print(f"  {i}. {step.title}  [dim]({step.id})[/]")
+        out.print(f"  {i}. {escape(step.title)}  [dim]({step.id})[/]")
     out.print()
     from labrunner import sessions
 
     render_markdown(fill(lab.read(lab.differences), lab, sessions.find(lab.id)))
     out.print(f"\nStart it: labrunner run {lab.id}")
+
+
+def _docker_standin(service) -> str:
+    """The official image's words, or what an override (a class mirror, CI's images) runs."""
+    from labrunner import config
+    from labrunner.runtimes import docker
+
+    image = config.resolve_image(service.name, service.image)
+    if image in (service.image, f"{config.registry_mirror()}/{service.image}"):
+        return service.docker_standin
+    try:
+        client = docker.connect()[0]
+    except Exception:          # no daemon: the override is still named
+        client = None
+    return docker.standin_for(client, service, image)
