@@ -35,7 +35,7 @@ def test_each_session_gets_its_own_password_and_an_rds_like_endpoint(cli, pg_ses
     assert len(state["password"]) >= 12 and state["username"] == "postgres" and state["database"] == "appdb"
     shown = cli("run", LAB, "--no-input").out
     assert f"password {state['password']}" in shown and f"port {state['port']}" in shown
-    cli("down", LAB)
+    cli("down", LAB, "--wipe")                  # a new session: a new password (down alone resumes)
     assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
     assert sessions.find(LAB).services["postgres"]["password"] != state["password"]
     assert os.stat(sessions._file(LAB)).st_mode & 0o077 == 0        # the password file is private
@@ -116,12 +116,12 @@ def test_tool_inside_the_container_when_there_is_no_local_copy(cli, docker_runti
 def test_another_route_passes_and_a_typical_wrong_one_is_named(cli, pg_session):
     """The learner's own route (psql, another index name) passes; a role that can write fails."""
     for _ in range(3):                       # connect, schema, load: the reference solutions
-        assert cli("solve").code == 0
+        assert cli("solve", "--yes").code == 0
     assert cli("tool", "postgres", "psql", "-q", "-c",
                "CREATE INDEX my_own_name ON shop.orders (customer_id)").code == 0
     report = cli("check", "--json").json()
     assert report["step"] == "index" and report["passed"], report
-    assert cli("solve").code == 0            # transaction
+    assert cli("solve", "--yes").code == 0            # transaction
     grants = ("CREATE ROLE reporting LOGIN PASSWORD 'read-only-please'; GRANT USAGE ON SCHEMA shop TO reporting; "
               "GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA shop TO reporting; "
               "ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO reporting")
