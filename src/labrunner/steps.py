@@ -35,10 +35,6 @@ class Outcome:
     def passed(self) -> bool:
         return bool(self.results) and all(r.passed for r in self.results)
 
-    @property
-    def failed(self) -> list[CheckResult]:
-        return [r for r in self.results if not r.passed]
-
 
 # ---- where the learner is ------------------------------------------------------------
 
@@ -103,7 +99,7 @@ def check(lab, session, step) -> Outcome:
     return _record(lab, step, results, solved=False)
 
 
-def run_checks(lab, session, step, *, shared: dict | None = None) -> list[CheckResult]:
+def run_checks(lab, session, step) -> list[CheckResult]:
     """The step's checks in this process, on fixtures for the session."""
     from labrunner import lifecycle
     from labrunner.checks import runner
@@ -112,7 +108,7 @@ def run_checks(lab, session, step, *, shared: dict | None = None) -> list[CheckR
 
     load_code(lab)
     lifecycle.ensure_ready(session)
-    with fixtures_for(lab, session, shared=shared) as fixtures:
+    with fixtures_for(lab, session) as fixtures:
         return runner.run_step(lab, step, fixtures)
 
 
@@ -165,13 +161,6 @@ def _hints_file(lab_id: str):
     return folder / f"{lab_id}.json"
 
 
-def hints_seen(lab, step) -> int:
-    try:
-        return int(json.loads(_hints_file(lab.id).read_text()).get(step.id, 0))
-    except (OSError, ValueError, AttributeError, TypeError):
-        return 0
-
-
 def next_hints(lab, step, *, all_of_them: bool = False) -> list[str]:
     """The hints to show now: one more tier than last time (every tier with all_of_them),
     remembered per step across terminals."""
@@ -192,9 +181,8 @@ def next_hints(lab, step, *, all_of_them: bool = False) -> list[str]:
 
 # ---- rebuilding an engine's data -----------------------------------------------------
 
-def reset_to(lab, session, step_index: int, *, workspace=None, shared: dict | None = None,
-             only: list[str] | None = None) -> None:
-    """Wipe the engines' data (all, or the services in `only`), then replay the reference
+def reset_to(lab, session, step_index: int, *, workspace=None, shared: dict | None = None) -> None:
+    """Wipe the engines' data, then replay the reference
     solutions of the steps before step_index. The learner's own workspace files stay as they
     are (replay mode). Progress is not touched: a reset is about data, not about the record."""
     from labrunner import lifecycle, services
@@ -205,7 +193,7 @@ def reset_to(lab, session, step_index: int, *, workspace=None, shared: dict | No
 
     load_code(lab)
     lifecycle.ensure_ready(session)
-    for name in only if only is not None else list(session.services):
+    for name in session.services:
         services.get(name).reset(session.endpoint(name))
     ws = workspace or Workspace(session.workspace, lab, replay=True)
     for step in lab.steps[:step_index]:
