@@ -34,7 +34,8 @@ def menu(child) -> None:
 def loop(cli):
     """The run loop of dynamodb-basics in a pty, past the intro, at its first prompt."""
     child = spawn("run", LAB, "--runtime", "local")
-    child.expect("Press any key for step 1")
+    while child.expect(["Press any key for step 1", "more of the introduction"]) == 1:
+        child.send(" ")
     child.send(" ")
     child.expect("step 1 of 7")
     menu(child)
@@ -43,6 +44,26 @@ def loop(cli):
         child.sendline("q")
         child.expect(pexpect.EOF)
     cli("down", "--all", "--wipe")
+
+
+def test_the_first_screen_fits_the_terminal(cli):
+    """The introduction comes a screenful at a time (it was 132 lines before step 1 showed)."""
+    child = spawn("run", LAB, "--runtime", "local")        # a 50-line terminal
+    try:
+        index = child.expect(["more of the introduction", "Press any key for step 1"])
+        first_screen = child.before.replace("\r\n", "\n").split("\n")
+        assert len(first_screen) <= 50, len(first_screen)
+        assert "What you will do" in child.before
+        while index == 0:
+            child.send(" ")
+            index = child.expect(["more of the introduction", "Press any key for step 1"])
+        child.send(" ")
+        child.expect("step 1 of 7")
+        menu(child)
+        child.sendline("q")
+        child.expect(pexpect.EOF)
+    finally:
+        cli("down", "--all", "--wipe")
 
 
 def test_a_pass_in_another_terminal_is_noticed_by_the_loop(cli, loop):

@@ -112,15 +112,32 @@ def command(lab_id, runtime, ports, workspace, step_ref, no_input):
     steps.go(lab, step)
     interactive = common.is_interactive(no_input)
     if shown.get("intro"):
-        click.echo(shown["intro"], nl=False)
-        if interactive:
+        if interactive:                  # a screenful at a time: the first screen fits the terminal
+            _page(shown["intro"], already=2 * len(lab.services))    # the "ready" lines above it
             click.pause(f"Press any key for step 1, '{step.title}' …")
+        else:
+            click.echo(shown["intro"], nl=False)
     click.echo(shown["text"], nl=False)
     if not interactive:
         common.console().print(f"Services keep running. Check your work with `labrunner check`; "
                                f"stop with `labrunner down {lab.id}` (your data is kept).", markup=False)
         return 0
     return Loop(lab, session, step, runtime=runtime).run()
+
+
+def _page(text: str, already: int = 0) -> None:
+    """Print text a screenful at a time; `already`: lines the first screen shows above it."""
+    import shutil
+
+    lines = text.splitlines(keepends=True)
+    height = max(10, shutil.get_terminal_size().lines - 2)
+    start, first = 0, True
+    while start < len(lines):
+        size = max(5, height - already) if first else height
+        if not first:
+            click.pause("-- more of the introduction: press any key --")
+        click.echo("".join(lines[start:start + size]), nl=False)
+        start, first = start + size, False
 
 
 MENU = "[c]heck  [h]int  [s]olve  [n]ext  [p]revious  [r]eprint  [q]uit (services keep running)"
