@@ -288,3 +288,20 @@ def test_a_second_local_user_reads_nothing_of_a_learners(cli, labrunner_home, ca
         assert readable == []
     finally:
         cli("down", "--all", "--wipe")
+
+
+# ---- issue 8, item 11: advice that fits this machine -----------------------------------
+
+def test_a_missing_local_engine_proposes_docker_only_where_a_daemon_answers(monkeypatch, tmp_path):
+    from labrunner.errors import RuntimeUnavailable
+    from labrunner.runtimes import docker
+    from labrunner.runtimes.local import _without_docker
+
+    missing = RuntimeUnavailable("no MySQL or MariaDB server on this machine",
+                                 "install one (apt-get install mariadb-server), or use --runtime docker")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-daemon.sock")   # a daemon that is not there
+    monkeypatch.delenv("TESTCONTAINERS_HOST_OVERRIDE", raising=False)
+    docker.connect.cache_clear()
+    assert not docker.available()
+    assert _without_docker(missing).one_line() == ("no MySQL or MariaDB server on this machine — "
+                                                   "install one (apt-get install mariadb-server)")

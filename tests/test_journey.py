@@ -134,6 +134,18 @@ def test_solve_names_the_backup_it_really_made(cli):
         cli("down", "--all", "--wipe")
 
 
+def test_status_counts_check_runs_in_words(cli):
+    assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
+    try:
+        assert cli("check").code == 1
+        assert cli("check").code == 1
+        out = " ".join(cli("status").out.split())
+        assert "checked 2 times" in out and "2 checks" not in out, out
+        assert cli("status", "--json").json()["labs"][0]["steps"][0]["check_runs"] == 2
+    finally:
+        cli("down", "--all", "--wipe")
+
+
 def test_reset_keeps_the_record_of_later_steps(cli):
     assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
     try:
