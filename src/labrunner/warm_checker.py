@@ -54,7 +54,10 @@ def ask(lab, session, step_id: str, timeout: float = 120.0) -> list[CheckResult]
     if "error" in reply:
         error = reply["error"]
         raise ERRORS.get(error["kind"], LabrunnerError)(error["message"], error.get("fix"))
-    return [CheckResult(**item) for item in reply["results"]]
+    try:
+        return [CheckResult(**item) for item in reply["results"]]
+    except (KeyError, TypeError):       # a checker of another labrunner version: check in-process
+        return None
 
 
 def _read_line(conn) -> bytes:
