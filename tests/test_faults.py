@@ -45,13 +45,19 @@ def processes_of(home: Path) -> list[psutil.Process]:
     return found
 
 
-def leftovers(home: Path, temp_before: set[Path], engine_pids: set[int] = frozenset()) -> dict:
+def leftovers(home: Path, temp_before: set[Path], engine_pids: set[int] = frozenset(),
+              session_ids: set[str] | None = None) -> dict:
+    """What this test's labrunner left. With session_ids, only temp folders of those sessions
+    count (another labrunner on the machine may be making its own meanwhile)."""
     engines = home / "state" / "engines"
+    new_temp = engine_temp_folders() - temp_before
+    if session_ids is not None:
+        new_temp = {p for p in new_temp if any(f"-{sid}-" in p.name for sid in session_ids)}
     return {
         "processes": [p.pid for p in processes_of(home)] + [pid for pid in engine_pids if psutil.pid_exists(pid)
                                                             and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE],
         "engine folders": sorted(str(p) for p in engines.iterdir()) if engines.exists() else [],
-        "temp folders": sorted(str(p) for p in engine_temp_folders() - temp_before),
+        "temp folders": sorted(str(p) for p in new_temp),
     }
 
 
@@ -144,7 +150,7 @@ def test_killed_while_postgres_starts_then_down_leaves_nothing(cli, labrunner_ho
     result = cli("down", "rds-postgres-basics", "--wipe")
     assert result.code == 0, result
     time.sleep(0.5)                   # a stopped engine's children end a moment later
-    left = leftovers(labrunner_home, before, pids)
+    left = leftovers(labrunner_home, before, pids, {recorded.id} if recorded else set())
     report(capsys, f"killed {delay:.1f} s into PostgreSQL's start, then down --wipe: "
                    f"{'session recorded' if recorded else 'no session yet'}; left {left}")
     assert left == {"processes": [], "engine folders": [], "temp folders": []}, left

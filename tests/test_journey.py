@@ -214,6 +214,10 @@ def test_two_labs_running_and_none_named_is_asked_not_guessed(cli):
             assert "2 labs are running" in result.err and LAB in result.err, (command, result)
         assert "AWS_ENDPOINT_URL_DYNAMODB" in cli("env", LAB).out
         assert cli("check", LAB, "--json").json()["lab"] == LAB
+        # a command about a service means the one running lab that runs it
+        result = cli("fault", "pause", "dynamodb")
+        assert result.code == 0 and f"fault resume dynamodb {LAB}" in " ".join(result.out.split()), result
+        assert cli("fault", "resume", "dynamodb").code == 0
     finally:
         cli("down", "--all", "--wipe")
 
@@ -311,3 +315,72 @@ def test_show_prints_a_labs_words_as_text_and_an_override_as_such(cli, lab_copy,
     assert result.code == 0, result
     assert "[/] [bold]not markup[/]" in result.out
     assert "in place of DynamoDB Local" in " ".join(result.out.split())
+
+
+# ---- a learner's data is never wiped to get going again (found walking the labs) ------------
+
+def _pg(session):
+    import psycopg
+
+    endpoint = session.endpoint("postgres")
+    return psycopg.connect(host=endpoint.host, port=endpoint.port, user=endpoint.username,
+                           password=endpoint.password, dbname=endpoint.database, autocommit=True, connect_timeout=5)
+
+
+def test_run_thaws_a_paused_engine_and_keeps_its_data(cli):
+    lab = "rds-postgres-basics"
+    assert cli("run", lab, "--runtime", "local", "--no-input").code == 0
+    try:
+        with _pg(sessions.find(lab)) as conn:
+            conn.execute("CREATE TABLE mine (x int); INSERT INTO mine VALUES (7)")
+        assert cli("fault", "pause", "postgres").code == 0
+        result = cli("run", lab, "--no-input")
+        assert result.code == 0, result
+        assert "was paused" in result.out and "starting it again" not in result.out, result
+        with _pg(sessions.find(lab)) as conn:
+            assert conn.execute("SELECT x FROM mine").fetchone() == (7,)
+    finally:
+        cli("down", "--all", "--wipe")
+
+
+def test_an_engine_that_will_not_start_again_keeps_its_data(cli):
+    lab = "rds-postgres-basics"
+    assert cli("run", lab, "--runtime", "local", "--no-input").code == 0
+    try:
+        session = sessions.find(lab)
+        with _pg(session) as conn:
+            conn.execute("CREATE TABLE mine (x int)")
+        assert cli("down", lab).code == 0
+        data = Path(session.services["postgres"]["data_dir"])
+        with open(data / "pgdata" / "postgresql.conf", "a") as conf:
+            conf.write("\nthis is not a setting\n")               # the server refuses to start
+        result = cli("run", lab, "--no-input")
+        assert result.code == 5, result
+        assert "could not be brought back" in result.err and "its data is kept" in result.err, result
+        assert (data / "pgdata" / "PG_VERSION").is_file()             # nothing was wiped
+        assert sessions.find(lab) is not None
+    finally:
+        cli("down", "--all", "--wipe")
+
+
+def test_another_runtime_is_refused_while_the_lab_has_data_on_one(cli):
+    assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
+    try:
+        result = cli("run", LAB, "--runtime", "docker", "--no-input")
+        assert result.code == 4, result
+        assert "on the local runtime" in result.err and "--wipe" in result.err, result
+        assert sessions.find(LAB).runtime == "local"
+    finally:
+        cli("down", "--all", "--wipe")
+
+
+def test_down_all_with_a_lab_and_reset_without_a_terminal_are_refused(cli):
+    assert cli("run", LAB, "--runtime", "local", "--no-input").code == 0
+    try:
+        result = cli("down", "--all", LAB)
+        assert result.code == 4 and "takes no lab name" in result.err, result
+        assert not sessions.find(LAB).stopped
+        result = cli("reset", "--step", "1")
+        assert result.code == 4 and "add --yes" in result.err, result
+    finally:
+        cli("down", "--all", "--wipe")

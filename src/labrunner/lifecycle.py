@@ -89,17 +89,18 @@ def start(lab, runtime_name: str = "auto", *, ports: dict[str, int] | None = Non
         try:
             restarted = revive(existing, say)
         except ServiceError as exc:
-            say("note", f"the earlier {lab.id} services could not be brought back ({exc.message}); "
-                        "starting fresh ones")
-            stop(existing, wipe=True)
-        else:
-            if meanwhile:
-                meanwhile(existing)
-            return Started(existing, reused=not restarted and not was_stopped, restarted=restarted)
-    elif existing:
-        say("note", f"{lab.id} ran on the {existing.runtime} runtime; its data there is discarded "
-                    f"to start on {runtime_name}")
-        stop(existing, wipe=True)
+            # Never wipe a learner's data to get going again: say what happened, keep it.
+            raise ServiceError(f"{lab.id} could not be brought back: {exc.message}; its data is kept",
+                               f"`labrunner status` tells more; `labrunner down {lab.id} --wipe` then "
+                               f"`labrunner run {lab.id}` starts afresh (your progress is kept)",
+                               log_tail=exc.log_tail) from None
+        if meanwhile:
+            meanwhile(existing)
+        return Started(existing, reused=not restarted and not was_stopped, restarted=restarted)
+    if existing:
+        raise UsageError(f"{lab.id} has its services and data on the {existing.runtime} runtime",
+                         f"run it there (`labrunner run {lab.id} --runtime {existing.runtime}`), or "
+                         f"`labrunner down {lab.id} --wipe` first to start afresh on {runtime_name}")
     runtime = runtimes.get(runtime_name)
     ws = Workspace.for_lab(lab, workspace)
     session = Session(lab=lab.id, runtime=runtime.name, workspace=str(ws.path))
@@ -123,14 +124,23 @@ def revive(session: Session, say=None) -> list[str]:
     say = say or (lambda *a: None)
     restarted = []
     for name in list(session.services):
-        if probe(session, name) is not None:
-            if not session.stopped:
-                say("restart", f"{name} had stopped; starting it again on its data")
-            try:
-                inject(session, name, "restart")
-            except Exception as exc:          # container gone, data folder gone, port taken ...
-                raise ServiceError(f"{name} could not be restarted: {exc}") from None
-            restarted.append(name)
+        if probe(session, name) is None:
+            continue
+        if not session.stopped and _thawed(session, name):
+            say("restart", f"{name} was paused (`labrunner fault pause`); it is running again")
+            continue
+        if not session.stopped:
+            what = "was not answering" if runtime_of(session).alive(session.services[name]) else "had stopped"
+            on_data = " on its data" if services.get(name).keeps_data else ""
+            say("restart", f"{name} {what}; starting it again{on_data}")
+        try:
+            inject(session, name, "restart")
+        except ServiceError as exc:               # the engine would not start on its data
+            raise ServiceError(f"{name} would not start again ({exc.message})", exc.fix,
+                               log_tail=exc.log_tail) from None
+        except Exception as exc:                  # container gone, data folder gone ...
+            raise ServiceError(f"{name} could not be restarted: {exc}") from None
+        restarted.append(name)
     if session.stopped:
         session.stopped = False
     session.save()
@@ -146,6 +156,16 @@ def probe(session: Session, name: str) -> Exception | None:
     except Exception as exc:       # refused, reset, timed out, 5xx: not answering
         return exc
     return None
+
+
+def _thawed(session: Session, name: str) -> bool:
+    """A paused engine (SIGSTOP, a paused container) answers again once resumed: try that
+    first, before a restart that would cut off its clients."""
+    runtime = runtime_of(session)
+    if not runtime.paused(session.services[name]):
+        return False
+    inject(session, name, "resume")
+    return probe(session, name) is None
 
 
 def ensure_ready(session: Session) -> None:

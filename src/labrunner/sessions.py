@@ -117,24 +117,30 @@ def running() -> list[Session]:
     return [s for s in all_sessions() if not s.stopped]
 
 
-def resolve_lab(lab_id: str | None, command: str = "check") -> str | None:
-    """The lab a command means: the one named; else the one running lab; else the lab run
-    last. Two labs running and none named is a question only the learner can answer."""
+def resolve_lab(lab_id: str | None, command: str = "check", service: str | None = None) -> str | None:
+    """The lab a command means: the one named; else the one running lab (the one running
+    `service`, for commands about a service); else the lab run last. Two labs running and
+    none named is a question only the learner can answer."""
     if lab_id:
         return check_id(lab_id)
     live = running()
+    if service and len(live) > 1:
+        live = [s for s in live if service in s.services] or live
     if len(live) > 1:
         names = ", ".join(s.lab for s in live)
+        example = f"{command} {service} {live[0].lab}" if service else f"{command} {live[0].lab}"
+        if command == "tool":
+            example = f"tool {service} PROGRAM … --lab {live[0].lab}"
         raise UsageError(f"{len(live)} labs are running ({names}) and the command names none",
-                         f"name one, e.g. `labrunner {command} {live[0].lab}`")
+                         f"name one, e.g. `labrunner {example}`")
     if live:
         return live[0].lab
     return current_lab()
 
 
-def require(lab_id: str | None, command: str = "check") -> Session:
+def require(lab_id: str | None, command: str = "check", service: str | None = None) -> Session:
     """The running session of a lab (or of the lab meant), or a clear NoSession error."""
-    lab_id = resolve_lab(lab_id, command)
+    lab_id = resolve_lab(lab_id, command, service)
     if not lab_id:
         raise NoSession("no lab is running", "start one with `labrunner run <lab>` (see `labrunner list`)")
     session = find(lab_id)
@@ -142,6 +148,6 @@ def require(lab_id: str | None, command: str = "check") -> Session:
         raise NoSession(f"lab '{lab_id}' is not running",
                         f"start it with `labrunner run {lab_id}`; your progress is kept")
     if session.stopped:
-        raise NoSession(f"lab '{lab_id}' is stopped (`labrunner down`); its data is kept",
-                        f"`labrunner run {lab_id}` brings it back where you were")
+        raise NoSession(f"lab '{lab_id}' is stopped (`labrunner down`)",
+                        f"`labrunner run {lab_id}` brings it back at your step")
     return session

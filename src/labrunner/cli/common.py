@@ -31,11 +31,12 @@ def emit_json(data) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-def lab_or_current(lab_id: str | None, *, with_code: bool = True, command: str = "check"):
+def lab_or_current(lab_id: str | None, *, with_code: bool = True, command: str = "check",
+                   service: str | None = None):
     """The lab a command means: the one named, else the one running (asking when two are)."""
     from labrunner.labs import catalog
 
-    lab_id = sessions.resolve_lab(lab_id, command)
+    lab_id = sessions.resolve_lab(lab_id, command, service)
     if not lab_id:
         raise UsageError("no lab is running", "start one with `labrunner run <lab>` (see `labrunner list`)")
     return catalog.get(lab_id, with_code=with_code)
@@ -95,7 +96,8 @@ def render_step(lab, step, session) -> None:
             lines.append(f"[cyan]{describe_endpoint(name, state)}[/]  ({state.get('standin', '')}, "
                          f"{session.runtime} runtime)")
         lines.append(f"workspace: {session.workspace}")
-        lines.append('in another terminal: [green]eval "$(labrunner env)"[/] then work, and [green]labrunner check[/]')
+        lines.append(f'in another terminal: [green]eval "$(labrunner env {lab.id})"[/] then work, and '
+                     f'[green]labrunner check {lab.id}[/]')
     out.print(Panel("\n".join(lines), expand=False))
     render_markdown(fill(lab.read(step.text), lab, session))
 

@@ -62,7 +62,7 @@ def gather() -> list[dict]:
         for name, state in session.services.items():
             if session.stopped:
                 items.append({"item": f"{session.lab}/{name}", "ok": True,
-                              "detail": f"stopped, data kept ({session.runtime}) — `labrunner run {session.lab}` "
+                              "detail": f"stopped ({session.runtime}) — `labrunner run {session.lab}` "
                                         f"resumes, `labrunner down {session.lab} --wipe` deletes it"})
             elif lifecycle.probe(session, name) is None:
                 items.append({"item": f"{session.lab}/{name}", "ok": True,

@@ -2,6 +2,20 @@ import click
 
 from labrunner import sessions
 from labrunner.cli import common
+from labrunner.errors import UsageError
+
+
+def kept_words(session) -> str:
+    """What `down` keeps, true for each engine: data, or a rebuild from the reference solutions."""
+    from labrunner import services
+
+    lost = [name for name in session.services if not services.get(name).keeps_data]
+    if not lost:
+        return "its data is kept"
+    if len(lost) == len(session.services):
+        return (f"{', '.join(lost)} keeps no data, so `run` rebuilds it as at the start of your step from the "
+                f"reference solutions")
+    return f"its data is kept, except {', '.join(lost)}'s, which keeps none (it comes back empty)"
 
 
 @click.command("down")
@@ -14,6 +28,9 @@ def command(lab_id, everything, wipe):
     from labrunner import lifecycle, warm_checker
 
     out = common.console()
+    if everything and lab_id:
+        raise UsageError(f"--all stops every lab; it takes no lab name ('{lab_id[:60]}')",
+                         f"`labrunner down {lab_id[:60]}` stops one lab, `labrunner down --all` every lab")
     if everything:
         targets = sessions.all_sessions() if wipe else sessions.running()
     else:
@@ -32,9 +49,9 @@ def command(lab_id, everything, wipe):
             out.print(f"Stopped {', '.join(stopped) or 'nothing'} of {session.lab} and deleted its data.",
                       markup=False)
         else:
-            out.print(f"Stopped {', '.join(stopped) or 'nothing'} of {session.lab}; its data is kept: "
-                      f"`labrunner run {session.lab}` resumes, `labrunner down {session.lab} --wipe` deletes it.",
-                      markup=False)
+            out.print(f"Stopped {', '.join(stopped) or 'nothing'} of {session.lab}; {kept_words(session)}: "
+                      f"`labrunner run {session.lab}` resumes at your step, `labrunner down {session.lab} --wipe` "
+                      f"deletes it.", markup=False)
     if everything:
         for item in lifecycle.sweep(keep_data=not wipe):
             out.print(f"Stopped leftover {item}.", markup=False)

@@ -28,12 +28,14 @@ def command(action, service, lab_id):
     """
     from labrunner import lifecycle
 
-    lab = common.lab_or_current(lab_id, with_code=False, command="fault")
+    lab = common.lab_or_current(lab_id, with_code=False, command=f"fault {action}", service=service)
     session = sessions.require(lab.id, "fault")
     state = lifecycle.inject(session, service, action)
     out = common.console()
     if action in ("restart", "resume"):
         out.print(f"{service} is back at {state['host']}:{state['port']}.")
     else:
-        out.print(f"{service}: {ACTIONS[action]}. `labrunner fault restart {service}` brings it back.")
+        undo = "resume" if action == "pause" else "restart"
+        out.print(f"{service}: {ACTIONS[action]}. `labrunner fault {undo} {service} {lab.id}` brings it back.",
+                  markup=False)
     return 0

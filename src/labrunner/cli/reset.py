@@ -2,6 +2,7 @@ import click
 
 from labrunner import sessions, steps
 from labrunner.cli import common
+from labrunner.errors import UsageError
 
 
 @click.command("reset")
@@ -20,7 +21,10 @@ def command(lab_id, step_ref, from_start, yes):
     session = sessions.require(lab.id, "reset")
     step = lab.steps[0] if from_start else steps.pick(lab, step_ref)
     index = lab.step_index(step.id)
-    if not yes and common.is_interactive(False):
+    if not yes and not common.is_interactive(False):
+        raise UsageError(f"reset would wipe the data of {lab.id} and rebuild it as at the start of step {index + 1}",
+                         "add --yes to do it without being asked")
+    if not yes:
         click.confirm(f"Wipe the data of {lab.id} and rebuild it as at the start of step {index + 1} "
                       f"('{step.title}')? Your files and your record of completed steps stay.", abort=True)
     steps.reset_to(lab, session, index)

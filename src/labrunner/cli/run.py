@@ -114,15 +114,24 @@ def command(lab_id, runtime, ports, workspace, step_ref, no_input):
     if shown.get("intro"):
         if interactive:                  # a screenful at a time: the first screen fits the terminal
             _page(shown["intro"], already=2 * len(lab.services))    # the "ready" lines above it
-            click.pause(f"Press any key for step 1, '{step.title}' …")
+            _wait_for_a_key(f"Press any key for step 1, '{step.title}' …")
         else:
             click.echo(shown["intro"], nl=False)
     click.echo(shown["text"], nl=False)
     if not interactive:
-        common.console().print(f"Services keep running. Check your work with `labrunner check`; "
-                               f"stop with `labrunner down {lab.id}` (your data is kept).", markup=False)
+        common.console().print(f"Services keep running. Check your work with `labrunner check {lab.id}`; "
+                               f"stop with `labrunner down {lab.id}`.", markup=False)
         return 0
     return Loop(lab, session, step, runtime=runtime).run()
+
+
+def _wait_for_a_key(prompt: str) -> None:
+    """click.pause, except that Ctrl-C interrupts (click.pause takes it for any key)."""
+    click.echo(prompt, nl=False)
+    try:
+        click.getchar()
+    finally:
+        click.echo()
 
 
 def _page(text: str, already: int = 0) -> None:
@@ -135,7 +144,7 @@ def _page(text: str, already: int = 0) -> None:
     while start < len(lines):
         size = max(5, height - already) if first else height
         if not first:
-            click.pause("-- more of the introduction: press any key --")
+            _wait_for_a_key("-- more of the introduction: press any key --")
         click.echo("".join(lines[start:start + size]), nl=False)
         start, first = start + size, False
 
@@ -252,6 +261,7 @@ class Loop:
         else:
             if not click.confirm(f"Apply the reference solution of step {steps.number(lab, step)}, "
                                  f"'{step.title}'?", default=False):
+                self.out.print("Nothing was changed.", markup=False)
                 return False
             from labrunner.cli.solve import solve_step
 

@@ -18,7 +18,7 @@ def command(service, lab_id):
     """
     from labrunner import clients, services
 
-    lab = common.lab_or_current(lab_id, with_code=False, command="shell")
+    lab = common.lab_or_current(lab_id, with_code=False, command="shell", service=service)
     session = sessions.require(lab.id, "shell")
     definition = services.get(service)
     if service not in session.services:

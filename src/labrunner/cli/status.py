@@ -51,8 +51,8 @@ def command(lab_id, as_json):
         if item["running"]:
             state = f"running on the {item['runtime']} runtime"
         elif item["stopped"]:
-            state = (f"stopped, data kept (`labrunner run {item['lab']}` resumes; "
-                     f"`labrunner down {item['lab']} --wipe` deletes it)")
+            state = (f"stopped (`labrunner run {item['lab']}` resumes at your step; "
+                     f"`labrunner down {item['lab']} --wipe` deletes its data)")
         else:
             state = "not running"
         out.print(f"[bold]{item['title']}[/] ({item['lab']}): {state}")
@@ -62,7 +62,8 @@ def command(lab_id, as_json):
         if item["workspace"]:
             out.print(f"  workspace: {item['workspace']}")
         for i, step in enumerate(item["steps"], 1):
-            mark = "[green]✓[/]" if step["done"] else ("→" if step["id"] == item["current_step"] else " ")
+            current = step["id"] == item["current_step"]
+            mark = ("→" if current else " ") + ("[green]✓[/]" if step["done"] else " ")
             extra = " (by `solve`)" if step["solved_by_solution"] else ""
             runs = step["check_runs"]
             tries = f", checked {runs} time{'s' if runs != 1 else ''}" if runs else ""

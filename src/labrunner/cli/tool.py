@@ -19,7 +19,7 @@ def command(service, program, args, lab_id):
     """
     from labrunner import clients
 
-    lab = common.lab_or_current(lab_id, with_code=False)
+    lab = common.lab_or_current(lab_id, with_code=False, command="tool", service=service)
     session = sessions.require(lab.id)
     # interactive: in a container, `labrunner tool postgres psql` typed at a terminal gets one
     # (psql's prompt, line editing); piped or redirected, the bytes pass as they are.

@@ -27,6 +27,9 @@ class Runtime(Protocol):
 
     def alive(self, state: dict) -> bool: ...
 
+    def paused(self, state: dict) -> bool:
+        """Frozen by `fault pause`: alive, holding its port, answering nothing."""
+
     def logs(self, state: dict, lines: int = 30) -> str: ...
 
     def remove(self, state: dict) -> None:

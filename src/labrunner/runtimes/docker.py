@@ -239,6 +239,10 @@ class DockerRuntime:
             return False
         return container.status in ("running", "created", "restarting")
 
+    def paused(self, state) -> bool:
+        container = self._container(state)
+        return container is not None and container.status == "paused"
+
     def logs(self, state: dict, lines: int = 30) -> str:
         container = self._container(state)
         if container is None:

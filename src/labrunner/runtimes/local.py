@@ -108,7 +108,8 @@ class LocalRuntime:
         run_dir before anything is written in it."""
         if self._privileges(service, None) is None:
             return _private_dir(run_dir / "data")
-        data_dir = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{service.name}-"))    # 0700, O_EXCL
+        session_id = run_dir.parent.name          # in the name, so a sweep or a person can tell whose it is
+        data_dir = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{service.name}-{session_id}-"))   # 0700, O_EXCL
         (run_dir / DATA_POINTER).write_text(str(data_dir), encoding="utf-8")
         return data_dir
 
@@ -148,6 +149,15 @@ class LocalRuntime:
 
         try:
             return process.status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+        except psutil.Error:
+            return False
+
+    def paused(self, state: dict) -> bool:
+        import psutil
+
+        process = _process(state)
+        try:
+            return process is not None and process.status() == psutil.STATUS_STOPPED
         except psutil.Error:
             return False
 
@@ -222,10 +232,20 @@ class LocalRuntime:
         import psutil
 
         try:
+            children = process.children(recursive=True)   # e.g. PostgreSQL's backends
+        except psutil.Error:
+            children = []
+        try:
             process.terminate()
             process.wait(timeout)
         except psutil.TimeoutExpired:
-            process.kill()
+            process.kill()                      # and its workers, which would hold the data and port
+            for child in children:
+                try:
+                    child.kill()
+                except psutil.Error:
+                    pass
+            psutil.wait_procs([process, *children], timeout=5)
         except psutil.Error:
             pass
 
