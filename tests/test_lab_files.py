@@ -143,6 +143,22 @@ def test_labrunner_exits_4_with_one_line_not_7(cli, lab_copy):
     assert result.err.count("\n") == 1
 
 
+def test_os_exit_at_import_is_a_lab_error_too(lab_copy):
+    """os._exit cannot be caught; while a lab file is imported it raises instead. In a separate
+    process: if the guard failed, it would end the test runner itself."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    lab_dir = lab_copy()
+    checks = lab_dir / "checks.py"
+    checks.write_text("import os\n\nos._exit(9)\n" + checks.read_text())
+    done = subprocess.run([str(Path(sys.executable).parent / "labrunner"), "--labs-dir", str(lab_dir.parent),
+                           "test", "--static", "dynamodb-basics"], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 9, done
+    assert "labs/dynamodb-basics/checks.py line 3 called os._exit(9) at import" in done.stdout + done.stderr, done
+
+
 # --- 3. malformed lab.yaml: refused, fast, in one line ----------------------------------------
 
 ALIAS_BOMB = """format_version: 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -324,7 +325,12 @@ def import_file(module_name: str, path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
+        with _no_hard_exit():
+            spec.loader.exec_module(module)
+    except _HardExit as exc:
+        sys.modules.pop(module_name, None)
+        raise LabError(f"{_where_in_lab(exc, path)} called os._exit({_brief(exc.code)}) at import",
+                       "a lab's code must not exit: raise an exception, or fail a check") from None
     except LabError:                       # from a labs/_shared module it loads: already placed
         sys.modules.pop(module_name, None)
         raise
@@ -341,6 +347,35 @@ def import_file(module_name: str, path: Path) -> ModuleType:
         raise LabError(f"{_where_in_lab(exc, path)}: fails on import: {type(exc).__name__}: "
                        f"{str(exc)[:200]}") from None
     return module
+
+
+class _HardExit(BaseException):
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+@contextmanager
+def _no_hard_exit():
+    """While a lab's file is imported, os._exit raises instead of ending labrunner without a
+    word (a crash in C code or os.kill of itself still can: that needs a separate process).
+    A call from elsewhere meanwhile, or a reference kept for later, still exits."""
+    import os
+    import threading
+
+    real = os._exit
+    importer = threading.get_ident()
+
+    def guarded(code):
+        if threading.get_ident() == importer:
+            raise _HardExit(code)
+        real(code)
+
+    os._exit = guarded
+    try:
+        yield
+    finally:
+        os._exit = real
 
 
 def _where_in_lab(exc: BaseException, path: Path) -> str:
