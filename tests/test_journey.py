@@ -384,3 +384,23 @@ def test_down_all_with_a_lab_and_reset_without_a_terminal_are_refused(cli):
         assert result.code == 4 and "add --yes" in result.err, result
     finally:
         cli("down", "--all", "--wipe")
+
+
+@pytest.mark.docker
+def test_down_all_sweeps_orphan_containers_and_keeps_stopped_labs(cli, docker_runtime):
+    from labrunner import services
+
+    assert cli("run", LAB, "--runtime", "docker", "--no-input").code == 0
+    assert cli("down", LAB).code == 0                                 # stopped, kept
+    orphan = docker_runtime.launch(services.get("dynamodb"), lab_id=LAB, session_id="orphan0000",
+                                   port=None, workspace=None)          # what a kill mid-start leaves
+    try:
+        result = cli("down", "--all")
+        assert result.code == 0, result
+        assert "Stopped leftover container" in result.out, result
+        left = docker_runtime.labelled()
+        assert [c.labels["org.labrunner.session"] for c in left] == [sessions.find(LAB).id]
+    finally:
+        docker_runtime.remove(orphan)
+        cli("down", "--all", "--wipe")
+    assert docker_runtime.labelled() == []

@@ -236,12 +236,7 @@ def sweep(keep_data: bool = True) -> list[str]:
 
     found = LocalRuntime().sweep(keep)
     if docker.available():
-        runtime = docker.DockerRuntime()
-        for container in runtime.labelled():
-            if container.labels.get("org.labrunner.session") in keep:
-                continue
-            found.append(f"container {container.name}")
-            container.remove(force=True, v=True)
+        found += docker.DockerRuntime().sweep(keep)
     return found
 
 

@@ -30,6 +30,10 @@ class Runtime(Protocol):
     def paused(self, state: dict) -> bool:
         """Frozen by `fault pause`: alive, holding its port, answering nothing."""
 
+    def sweep(self, keep_sessions: set[str]) -> list[str]:
+        """Stop and delete what belongs to no kept session (a crash, a kill mid-start); return
+        what was stopped. Only what this runtime made for this state folder is touched."""
+
     def logs(self, state: dict, lines: int = 30) -> str: ...
 
     def remove(self, state: dict) -> None:

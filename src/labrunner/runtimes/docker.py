@@ -290,3 +290,13 @@ class DockerRuntime:
             labels.append(f"{LABEL}.session={session_id}")
         return self.client.containers.list(all=True, filters={"label": labels})
 
+    def sweep(self, keep_sessions: set[str]) -> list[str]:
+        """Remove this user's labrunner containers whose session is not kept; return them."""
+        removed = []
+        for container in self.labelled():
+            if container.labels.get(f"{LABEL}.session") in keep_sessions:
+                continue
+            removed.append(f"container {container.name}")
+            container.remove(force=True, v=True)
+        return removed
+
