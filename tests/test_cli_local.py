@@ -318,5 +318,5 @@ def test_run_brings_a_stopped_engine_back_on_its_data(cli, running):
     psutil.Process(state["pid"]).kill()
     result = cli("run", LAB, "--no-input")
     assert result.code == 0, result
-    assert "had stopped; starting it again" in result.out
+    assert "was not answering; starting it again" in result.out
     assert sessions.find(LAB).id == running.id          # the same session, not a new one

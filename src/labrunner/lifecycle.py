@@ -130,9 +130,9 @@ def revive(session: Session, say=None) -> list[str]:
             say("restart", f"{name} was paused (`labrunner fault pause`); it is running again")
             continue
         if not session.stopped:
-            what = "was not answering" if runtime_of(session).alive(session.services[name]) else "had stopped"
+            # (whether it died or hangs cannot be told reliably a moment after a kill)
             on_data = " on its data" if services.get(name).keeps_data else ""
-            say("restart", f"{name} {what}; starting it again{on_data}")
+            say("restart", f"{name} was not answering; starting it again{on_data}")
         try:
             inject(session, name, "restart")
         except ServiceError as exc:               # the engine would not start on its data
