@@ -13,7 +13,6 @@ import importlib.util
 import json
 import os
 import secrets
-import traceback
 from decimal import Decimal
 
 from labrunner.checks import expect, fail
@@ -502,15 +501,12 @@ def _learner(file, function):
 
 
 def _raised(exc, path):
-    code = ""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code", "")
-    where = ""
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if os.path.abspath(frame.filename) == path:
-            where = f"{os.path.basename(path)}:{frame.lineno}"
-    return {"type": code or type(exc).__name__, "message": " ".join(str(exc).split())[:300], "where": where}
+    """What the learner's code raised, described as the answer runner describes it (the probe
+    runs in that runner's child process)."""
+    from labrunner.checks.answer_child import _error
+
+    error = _error(exc, path)
+    return {"type": error["error_type"], "message": error["error_message"], "where": error["where"]}
 
 
 def _is_read(operation, params):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -245,12 +244,3 @@ def summary() -> list[dict]:
                              "bytes": size})
     return rows
 
-
-def total_bytes() -> int:
-    return sum(row["bytes"] for row in summary())
-
-
-def manifest_line(artifact: Artifact) -> str:
-    """How an artifact is pinned, for notes and bundles."""
-    return json.dumps({"kind": artifact.kind, "name": artifact.name, "version": artifact.version,
-                       "digest": artifact.digest})

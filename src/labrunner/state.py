@@ -73,8 +73,5 @@ class ServiceState:
         value = getattr(self, self._field(key))
         return default if value in (None, "") else value
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.__dataclass_fields__ and getattr(self, key) not in (None, "")
-
     def items(self):
         return self.as_dict().items()

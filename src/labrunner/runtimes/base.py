@@ -7,6 +7,7 @@ A start failure carries the engine's log tail.
 from __future__ import annotations
 
 import socket
+import sys
 import time
 from typing import Protocol
 
@@ -110,12 +111,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def ensure_port_free(port: int, service: str) -> None:
+def port_free(port: int, *, time_wait_is_free: bool = False) -> bool:
+    """Can a server bind 127.0.0.1:port now? With time_wait_is_free, a port that an engine's
+    own killed process left in TIME_WAIT counts as free (the engine may bind it again)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if time_wait_is_free and sys.platform != "win32":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((LOOPBACK, port))
         except OSError:
-            raise ServiceError(
-                f"port {port} on {LOOPBACK} is taken by another program, so {service} cannot use it",
-                f"choose another with --port {service}=PORT, or leave --port out for a free one",
-            ) from None
+            return False
+    return True
+
+
+def ensure_port_free(port: int, service: str) -> None:
+    if not port_free(port):
+        raise ServiceError(
+            f"port {port} on {LOOPBACK} is taken by another program, so {service} cannot use it",
+            f"choose another with --port {service}=PORT, or leave --port out for a free one",
+        )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from labrunner import paths
 from labrunner.errors import RuntimeUnavailable, ServiceError
-from labrunner.runtimes.base import LOOPBACK, credentials, endpoint_of, ensure_port_free, free_port
+from labrunner.runtimes.base import LOOPBACK, credentials, endpoint_of, ensure_port_free, free_port, port_free
 from labrunner.services.base import Service
 from labrunner.state import ServiceState
 
@@ -275,7 +275,7 @@ class LocalRuntime:
                 self._terminate(state, timeout=10)
             from labrunner import services
 
-            if not _port_free(int(state["port"])):
+            if not port_free(int(state["port"]), time_wait_is_free=True):
                 state["port"] = free_port()       # another program took it while the engine was down
             self._spawn(services.get(state["service"]), state)
         return state
@@ -307,19 +307,6 @@ def _without_docker(exc: RuntimeUnavailable) -> RuntimeUnavailable:
     fix = re.sub(r"\s*(—|,)?\s*or use (Docker: )?(install Docker Desktop \(or Colima/Podman\), then )?"
                  r"--runtime docker", "", exc.fix).rstrip(" —,")
     return RuntimeUnavailable(exc.message, fix or None)
-
-
-def _port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        if not WINDOWS:       # a port the engine's own killed process left in TIME_WAIT is free to it
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((LOOPBACK, port))
-            return True
-        except OSError:
-            return False
 
 
 def _create_time(pid: int) -> float:
