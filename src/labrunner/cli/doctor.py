@@ -37,6 +37,7 @@ def gather() -> list[dict]:
                 except Exception:
                     state = "not pulled yet (first run pulls it)"
                 items.append({"item": f"{name} image", "ok": True, "detail": f"{image}: {state}"})
+        items.extend(_notes(name, service))
         if service.local is None:
             items.append({"item": f"{name} local", "ok": True, "optional": True,
                           "detail": f"none: Docker only ({service.local_unavailable_reason})"})
@@ -88,6 +89,20 @@ def gather() -> list[dict]:
     items.append({"item": "config", "ok": True, "detail": str(paths.config_file())
                   + ("" if paths.config_file().exists() else " (none)")})
     return items
+
+
+def _notes(name, service) -> list[dict]:
+    """A service's own doctor lines (`Service.doctor_notes`); they never fail doctor by breaking."""
+    if not service.doctor_notes:
+        return []
+    import importlib
+
+    module_name, _, attribute = service.doctor_notes.partition(":")
+    try:
+        notes = getattr(importlib.import_module(module_name), attribute)()
+    except Exception as exc:            # a note that cannot be worked out is said, not raised
+        return [{"item": name, "ok": True, "optional": True, "detail": f"could not tell: {exc}"}]
+    return [{"item": item, "ok": ok, "detail": detail} for item, ok, detail in notes]
 
 
 def _reason(exc: LabrunnerError) -> str:

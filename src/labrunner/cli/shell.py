@@ -56,6 +56,12 @@ def _python_prompt(session, service, definition):
     import code
 
     endpoint = session.endpoint(service)
+    if definition.prompt:                 # the service's own prompt (a SPARQL reader, `db` bound...)
+        import importlib
+
+        module_name, _, attribute = definition.prompt.partition(":")
+        opened = getattr(importlib.import_module(module_name), attribute)
+        return opened(endpoint, f"{service} at {endpoint.host}:{endpoint.port}")
     fixture = next(iter(definition.fixtures))
     conn = definition.fixtures[fixture](endpoint)
     banner = (f"Python prompt on {service} at {endpoint.host}:{endpoint.port}: `conn` is a {fixture} "

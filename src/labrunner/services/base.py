@@ -92,3 +92,10 @@ class Service:
     # all the child imports for this service (the driver itself inside the function).
     learner_client: str = ""
     aliases: tuple[str, ...] = ()       # other names for it in a lab with one such service
+    # What `labrunner shell` opens when the service has no client program (or none is found):
+    # "module:function", called with (Endpoint, banner_prefix) and returning an exit code — e.g.
+    # a Python prompt with `db` bound, or a SPARQL prompt. Default: a Python prompt with `conn`.
+    prompt: str = ""
+    # Extra `doctor` lines: "module:function" returning [(item, ok, detail), ...] — e.g. a CPU
+    # without AVX for MongoDB, or which Gremlin Server the local runtime would run.
+    doctor_notes: str = ""
