@@ -96,13 +96,15 @@ ALLOWED = [
     Allowed("tsql", r"(CREATE|ALTER) LOGIN (\w+|\[\w+\]) WITH PASSWORD = '[^']*'(, CHECK_POLICY = (ON|OFF))?",
             "logins are SQL Server's own principals: sqlglot has no CREATE/ALTER LOGIN"),
     Allowed("tsql", r"DROP LOGIN (\w+|\[\w+\])", "logins are SQL Server's own principals: sqlglot has no DROP LOGIN"),
-    Allowed("tsql", r"CREATE USER (\w+|\[\w+\]) FOR LOGIN (\w+|\[\w+\])",
+    Allowed("tsql", r"CREATE USER (\w+|\[\w+\]) FOR LOGIN (\w+|\[\w+\])( WITH DEFAULT_SCHEMA = \w+)?",
             "a database user mapped to a login: sqlglot has no T-SQL CREATE USER"),
     Allowed("tsql", r"GRANT (SELECT|INSERT|UPDATE|DELETE|EXECUTE)(, (SELECT|INSERT|UPDATE|DELETE|EXECUTE))* "
-                    r"ON SCHEMA::\w+ TO \w+",
+                    r"ON (SCHEMA::\w+|OBJECT::\w+\.\w+) TO \w+",
             "GRANT ... ON SCHEMA:: (a securable class): sqlglot's GRANT has no class qualifier"),
     Allowed("tsql", r"ALTER (SERVER )?ROLE \w+ ADD MEMBER (\w+|\[\w+\])",
             "role membership: sqlglot has no ALTER ROLE / ALTER SERVER ROLE"),
+    Allowed("tsql", r"CREATE SCHEMA \w+ AUTHORIZATION \w+",
+            "a schema with its owner named: sqlglot's CREATE SCHEMA has no AUTHORIZATION clause"),
     Allowed("tsql", r"UPDATE STATISTICS [\w.]+", "UPDATE STATISTICS is SQL Server's own statement"),
     Allowed("tsql", r"DBCC SHOW_STATISTICS \('[\w.]+', \w+\)( WITH (HISTOGRAM|STAT_HEADER|DENSITY_VECTOR))?",
             "DBCC is SQL Server's console command family, unknown to sqlglot"),
@@ -580,7 +582,7 @@ def survey_lab(lab_id: str) -> tuple[Survey, dict]:
             text_sql(hint, f"labs/{lab_id}/lab.yaml steps[{number}] hint {tier}", dialect, survey, counts)
     solutions = _bindings(ast.Module(body=[n for n in ast.parse((lab / "solutions.py").read_text()).body
                                            if isinstance(n, ast.Assign)], type_ignores=[]))
-    for name in ("checks", "solutions", "mistakes"):
+    for name in ("checks", "solutions", "mistakes", "routes"):
         before = len(survey.statements)
         python_sql((lab / f"{name}.py").read_text(), f"labs/{lab_id}/{name}.py", dialect, survey,
                    foreign=solutions if name == "mistakes" else None)
@@ -618,7 +620,8 @@ def test_every_sql_statement_of_the_lab_parses_in_its_dialect(lab_id):
 def test_sql_is_found_in_every_part_of_the_lab(lab_id):
     """The extraction reads what the learner reads and what labrunner runs: nothing comes back empty."""
     survey, counts = survey_lab(lab_id)
-    for part in ("sql", "python", "inline", "checks.py", "solutions.py", "mistakes.py", "workspace/load_bookshop.py"):
+    for part in ("sql", "python", "inline", "checks.py", "solutions.py", "mistakes.py", "routes.py",
+                 "workspace/load_bookshop.py"):
         assert counts.get(part, 0) > 0, (part, counts)
     assert len(survey.statements) >= 100 and survey.whole + survey.by_form == len(survey.statements)
 
