@@ -9,6 +9,11 @@ def sessions_without_ttl(workspace):
     workspace.install_variant("sessions.py", "sessions.py", {"    pipe.expire(key, ttl_seconds)\n": ""})
 
 
+def session_ttl_in_milliseconds(workspace):
+    workspace.install_variant("sessions.py", "sessions.py",
+                              {"    pipe.expire(key, ttl_seconds)\n": "    pipe.expire(key, ttl_seconds * 1000)\n"})
+
+
 def unknown_session_reads_as_empty(workspace):
     workspace.install_variant("sessions.py", "sessions.py", {"return fields or None": "return fields"})
 
