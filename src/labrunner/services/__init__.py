@@ -17,6 +17,7 @@ MODULES = {
     "sqlserver": "labrunner.services.sqlserver",
     "elasticache": "labrunner.services.elasticache",
     "memorydb": "labrunner.services.memorydb",
+    "documentdb": "labrunner.services.documentdb",
     "ethereum": "labrunner.services.ethereum",
 }
 
