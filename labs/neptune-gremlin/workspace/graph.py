@@ -1,0 +1,44 @@
+"""A social and payments graph on Neptune's Gremlin: people who know each other, the accounts they
+own, the devices and cards those accounts used.
+
+Every function gets `g`, a gremlinpython traversal source connected to the graph: what you write
+is sent as bytecode, as Neptune takes it. Return plain Python values (str, int, lists, dicts).
+"""
+
+import csv
+
+from gremlin_python.process.graph_traversal import __
+from gremlin_python.process.traversal import Cardinality, Column, Merge, Order, P, T
+
+
+def load(g, vertices_path, edges_path):
+    """Step 1: load Neptune bulk-loader CSV files; return {"vertices": n, "edges": m} loaded."""
+    raise NotImplementedError
+
+
+def friends(g, person_id):
+    """Step 2: the names of the people this person knows (their outgoing `knows` edges), sorted."""
+    raise NotImplementedError
+
+
+def reach(g, person_id, hops):
+    """Step 3: how many different people can be reached in 1 to `hops` `knows` edges (not the person)."""
+    raise NotImplementedError
+
+
+def recommend(g, person_id, limit):
+    """Step 4: people two `knows` edges away, not yet known and not the person, ranked by how many
+    of the person's friends know them (most first, then by name): [[name, mutual], ...]."""
+    raise NotImplementedError
+
+
+def fraud_ring(g, account_id):
+    """Step 5: the other accounts linked to this one through devices or cards they used, at any
+    distance (a shared device, then a card shared with that account, ...), as sorted ids."""
+    raise NotImplementedError
+
+
+def upsert_person(g, person_id, name, city):
+    """Step 6: create the person, or update name and city if the id exists; one vertex either way.
+    Return {"id": ..., "name": ..., "city": ...} as stored."""
+    raise NotImplementedError
