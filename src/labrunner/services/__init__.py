@@ -18,6 +18,7 @@ MODULES = {
     "elasticache": "labrunner.services.elasticache",
     "memorydb": "labrunner.services.memorydb",
     "documentdb": "labrunner.services.documentdb",
+    "neptune-gremlin": "labrunner.services.neptune_gremlin",
     "ethereum": "labrunner.services.ethereum",
 }
 
