@@ -69,7 +69,8 @@ def _roles(cur) -> set[str]:
 
 
 def reset(endpoint: Endpoint) -> None:
-    """Only the session's (empty) database and the system users; global variables at their defaults."""
+    """Only the session's (empty) database and the system users; global variables at their defaults,
+    and no audit plugin."""
     with _as_root(endpoint) as conn:
         with conn.cursor() as cur:
             cur.execute("SHOW DATABASES")
@@ -86,6 +87,9 @@ def reset(endpoint: Endpoint) -> None:
                         cur.execute("DROP ROLE %s", (user,))    # MariaDB refuses DROP USER of a role (1396)
                     else:
                         cur.execute("DROP USER %s@%s", (user, host))
+            cur.execute("SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'SERVER_AUDIT'")
+            if cur.fetchone()[0]:
+                cur.execute("UNINSTALL SONAME 'server_audit'")    # MariaDB's audit plugin (rds-mariadb-basics)
             cur.execute("SET GLOBAL slow_query_log = DEFAULT")
             cur.execute("SET GLOBAL long_query_time = DEFAULT")
             try:
