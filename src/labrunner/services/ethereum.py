@@ -169,7 +169,6 @@ SERVICE = Service(
     start_timeout=60.0,
     keeps_data=True,
     learner_client="labrunner.services.ethereum:learner_client",
-    aliases=("anvil",),
     prompt="labrunner.services.ethereum:prompt",
     doctor_notes="labrunner.services.anvil_engine:doctor_notes",
 )
