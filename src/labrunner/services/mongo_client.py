@@ -63,28 +63,18 @@ def learner_client(endpoint: Endpoint):
     return database(endpoint, listeners=[_recorder()], socket_timeout_ms=10000)
 
 
-def _operators(value, found: set) -> set:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and key.startswith("$"):
-                found.add(key)
-            _operators(item, found)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _operators(item, found)
-    return found
-
-
 # What a recorded command says about its operators: where each command keeps them.
-_PARTS = ("filter", "pipeline", "updates", "deletes", "query", "projection", "sort", "q", "u")
+_PARTS = ("filter", "pipeline", "updates", "deletes", "query", "projection", "sort", "update", "q", "u")
 
 
 def describe(command_name: str, command: dict) -> str:
     """One recorded call: "find[$gt,$in]" (the command and the $-operators it used)."""
+    from labrunner.services.documentdb_compat import operators_in
+
     found: set = set()
     for part in _PARTS:
         if part in command:
-            _operators(command[part], found)
+            operators_in(command[part], found)
     return f"{command_name}[{','.join(sorted(found))}]" if found else command_name
 
 
