@@ -19,6 +19,7 @@ MODULES = {
     "memorydb": "labrunner.services.memorydb",
     "documentdb": "labrunner.services.documentdb",
     "neptune-gremlin": "labrunner.services.neptune_gremlin",
+    "neptune-sparql": "labrunner.services.neptune_sparql",
     "ethereum": "labrunner.services.ethereum",
 }
 
