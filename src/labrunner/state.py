@@ -9,7 +9,7 @@ rather than a silent empty value.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 from labrunner.services.base import Endpoint
 
@@ -28,6 +28,7 @@ class ServiceState:
     lab: str = ""
     session: str = ""
     workspace: str = ""
+    ports: dict = field(default_factory=dict)   # a cluster's other endpoints: {"reader": 41234, ...}
     # the local runtime: the process and its folders
     pid: int | None = None
     started: float | None = None   # the process's start time: a pid is signalled only when it matches
@@ -55,7 +56,8 @@ class ServiceState:
 
     def endpoint(self) -> Endpoint:
         return Endpoint(service=self.service, host=self.host, port=int(self.port), scheme=self.scheme,
-                        username=self.username, password=self.password, database=self.database)
+                        username=self.username, password=self.password, database=self.database,
+                        ports=tuple(sorted((name, int(port)) for name, port in (self.ports or {}).items())))
 
     # -- mapping access for the runtimes' code ------------------------------------------
     def _field(self, key: str) -> str:

@@ -50,7 +50,8 @@ def endpoint_of(state) -> Endpoint:
         return state.endpoint()
     return Endpoint(service=state["service"], host=state["host"], port=int(state["port"]),
                     scheme=state.get("scheme", "http"), username=state.get("username", ""),
-                    password=state.get("password", ""), database=state.get("database", ""))
+                    password=state.get("password", ""), database=state.get("database", ""),
+                    ports=tuple(sorted((n, int(p)) for n, p in (state.get("ports") or {}).items())))
 
 
 def credentials(service: Service) -> dict:

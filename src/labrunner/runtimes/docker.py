@@ -197,7 +197,8 @@ class DockerRuntime:
                 environment=environment,
                 labels=labels,
                 name=f"labrunner-{lab_id}-{service.name}-{session_id[:8]}",
-                ports={f"{service.container_port}/tcp": (LOOPBACK, bound)},
+                ports={f"{service.container_port}/tcp": (LOOPBACK, bound),
+                       **{f"{inner}/tcp": (LOOPBACK, free_port()) for inner in service.extra_ports.values()}},
                 volumes=volumes or None,
             )
             container.start()
@@ -215,14 +216,15 @@ class DockerRuntime:
                 ) from None
             raise ServiceError(f"Docker could not start {image}: {text}") from None
         host_port = _host_port(container, service.container_port)
-        if host_port is None:
+        extra = {name: _host_port(container, inner) for name, inner in service.extra_ports.items()}
+        if host_port is None or None in extra.values():
             container.remove(force=True)
-            raise ServiceError(f"Docker did not publish {service.name}'s port on {LOOPBACK}")
+            raise ServiceError(f"Docker did not publish {service.name}'s ports on {LOOPBACK}")
         return {
             "service": service.name, "runtime": self.name, "host": LOOPBACK, "port": host_port,
             "container": container.id, "image": image, "standin": standin_for(self.client, service, image),
             "docker_host": self.host.url,
-            "lab": lab_id, "session": session_id, "workspace": workspace or "", **creds,
+            "lab": lab_id, "session": session_id, "workspace": workspace or "", "ports": extra, **creds,
         }
 
     def _container(self, state: dict):
@@ -279,7 +281,10 @@ class DockerRuntime:
             from labrunner import services
 
             # Where it answers now (the port it was bound to at launch).
-            state["port"] = _host_port(container, services.get(state["service"]).container_port) or state["port"]
+            service = services.get(state["service"])
+            state["port"] = _host_port(container, service.container_port) or state["port"]
+            state["ports"] = {name: _host_port(container, inner) or (state["ports"] or {}).get(name)
+                              for name, inner in service.extra_ports.items()}
         return state
 
     def labelled(self, session_id: str | None = None) -> list:

@@ -79,6 +79,7 @@ class LocalRuntime:
         state = ServiceState(service=service.name, runtime=self.name, host=LOOPBACK, port=port,
                              run_dir=str(run_dir), log=str(run_dir / "engine.log"), standin=recipe.standin,
                              lab=lab_id, session=session_id, workspace=workspace or "", **credentials(service))
+        state["ports"] = _extra_ports(service, {port})
         try:
             state["data_dir"] = str(self._data_dir(service, run_dir))
             data_dir = Path(state["data_dir"])
@@ -123,7 +124,10 @@ class LocalRuntime:
     def _spawn(self, service: Service, state: dict) -> None:
         recipe = service.local
         data_dir = Path(state["data_dir"])
-        argv = recipe.argv(int(state["port"]), str(data_dir))
+        if service.extra_ports:
+            argv = recipe.argv(int(state["port"]), str(data_dir), dict(state["ports"]))
+        else:
+            argv = recipe.argv(int(state["port"]), str(data_dir))
         kwargs: dict = {"cwd": data_dir, "stdin": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
         if WINDOWS:
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
@@ -277,8 +281,26 @@ class LocalRuntime:
 
             if not port_free(int(state["port"]), time_wait_is_free=True):
                 state["port"] = free_port()       # another program took it while the engine was down
-            self._spawn(services.get(state["service"]), state)
+            service = services.get(state["service"])
+            taken = {name for name, port in (state["ports"] or {}).items()
+                     if not port_free(int(port), time_wait_is_free=True)}
+            if taken or set(state["ports"] or {}) != set(service.extra_ports):
+                kept = {name: port for name, port in (state["ports"] or {}).items() if name not in taken}
+                state["ports"] = {**_extra_ports(service, {int(state["port"]), *kept.values()}, kept)}
+            self._spawn(service, state)
         return state
+
+
+def _extra_ports(service: Service, used: set[int], kept: dict | None = None) -> dict[str, int]:
+    """A free 127.0.0.1 port for each of the service's named endpoints (those in `kept` stay),
+    none equal to another's."""
+    ports = dict(kept or {})
+    for name in service.extra_ports:
+        while name not in ports:
+            port = free_port()
+            if port not in used and port not in ports.values():
+                ports[name] = port
+    return {name: ports[name] for name in service.extra_ports}
 
 
 def _run_recorded(argv, input, pid_file: Path, **kwargs) -> subprocess.CompletedProcess:

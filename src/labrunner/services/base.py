@@ -24,6 +24,14 @@ class Endpoint:
     username: str = ""
     password: str = ""
     database: str = ""
+    ports: tuple[tuple[str, int], ...] = ()   # a cluster's other endpoints: (("reader", 41234), ...)
+
+    def port_of(self, name: str) -> int:
+        """The port of one of the service's named endpoints (Service.extra_ports)."""
+        for known, port in self.ports:
+            if known == name:
+                return port
+        raise KeyError(f"{self.service} has no endpoint named {name!r}")
 
     @property
     def url(self) -> str:
@@ -96,6 +104,10 @@ class Service:
     # "module:function", called with (Endpoint, banner_prefix) and returning an exit code — e.g.
     # a Python prompt with `db` bound, or a SPARQL prompt. Default: a Python prompt with `conn`.
     prompt: str = ""
+    # A cluster's other endpoints, by name -> the port inside its container (a reader endpoint, a
+    # control channel, one port per node). Each gets its own port on 127.0.0.1, kept in
+    # ServiceState.ports and Endpoint.ports; a local recipe's argv(port, data_dir, ports) gets them.
+    extra_ports: dict[str, int] = field(default_factory=dict)
     # Extra `doctor` lines: "module:function" returning [(item, ok, detail), ...] — e.g. a CPU
     # without AVX for MongoDB, or which Gremlin Server the local runtime would run.
     doctor_notes: str = ""
