@@ -158,7 +158,8 @@ def test_status_and_list_report_json(cli, running):
     assert report["lab"] == LAB and report["running"] and not report["stopped"] and report["runtime"] == "local"
     assert report["workspace"] == running.workspace
     assert report["services"] == [{"service": "dynamodb", "endpoint": running.endpoint("dynamodb").url,
-                                   "standin": running.services["dynamodb"]["standin"], "answering": True}]
+                                   "standin": running.services["dynamodb"]["standin"], "answering": True,
+                                   "nodes": []}]
     assert report["current_step"] == "load-items"
     first, second = report["steps"][:2]
     assert first["id"] == "create-table" and first["done"] and first["solved_by_solution"]
@@ -309,6 +310,13 @@ def test_fault_pause_freezes_and_resume_thaws(cli, running):
 def test_fault_on_an_unknown_service_is_one_line(cli, running):
     result = cli("fault", "kill", "postgres")
     assert result.code == 4 and "runs no service 'postgres'" in result.err
+
+
+def test_a_node_fault_or_failover_on_a_one_engine_service_is_one_line(cli, running):
+    for args in (("fault", "kill", "dynamodb/writer"), ("failover", "dynamodb")):
+        result = cli(*args)
+        assert result.code == 4 and "dynamodb is one engine, not a cluster of nodes" in result.err, result
+        assert "Traceback" not in result.err and len(result.err.strip().splitlines()) <= 2
 
 
 def test_run_brings_a_stopped_engine_back_on_its_data(cli, running):

@@ -240,6 +240,23 @@ def sweep(keep_data: bool = True) -> list[str]:
     return found
 
 
+def act_on_node(session: Session, service: str, action: str, node: str) -> str:
+    """A fault on one node of a cluster (`fault kill aurora-postgresql/writer`) or a failover
+    (action "failover"): the cluster's own control does it; returns what it says."""
+    if service not in session.services:
+        raise UsageError(f"lab '{session.lab}' runs no service '{service}'",
+                         f"its services: {', '.join(session.services)}")
+    definition = services.get(service)
+    if not definition.node_action:
+        what = "failover" if action == "failover" else f"fault {action} {service}/{node}"
+        raise UsageError(f"{service} is one engine, not a cluster of nodes: `labrunner {what}` does not apply",
+                         f"`labrunner fault {action if action != 'failover' else 'restart'} {service}` acts "
+                         "on the whole engine")
+    from labrunner.services.base import hook
+
+    return hook(definition.node_action)(session.endpoint(service), action, node)
+
+
 def inject(session: Session, service: str, action: str) -> dict:
     """Fault injection: kill | stop | pause | resume | restart a service; waits for it after a
     restart or resume, and records where it now answers (the same port: every container is

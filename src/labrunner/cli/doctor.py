@@ -95,11 +95,10 @@ def _notes(name, service) -> list[dict]:
     """A service's own doctor lines (`Service.doctor_notes`); they never fail doctor by breaking."""
     if not service.doctor_notes:
         return []
-    import importlib
+    from labrunner.services.base import hook
 
-    module_name, _, attribute = service.doctor_notes.partition(":")
     try:
-        notes = getattr(importlib.import_module(module_name), attribute)()
+        notes = hook(service.doctor_notes)()
     except Exception as exc:            # a note that cannot be worked out is said, not raised
         return [{"item": name, "ok": True, "optional": True, "detail": f"could not tell: {exc}"}]
     return [{"item": item, "ok": ok, "detail": detail} for item, ok, detail in notes]

@@ -19,6 +19,9 @@ ACTIONS = {
 def command(action, service, lab_id):
     """Inject a fault into a running service: kill, stop, pause, resume or restart it.
 
+    For one node of a cluster, name it after the service: `aurora-postgresql/writer`,
+    `aurora-postgresql/aurora-2`.
+
     \b
     kill     SIGKILL: the engine dies at once, no clean shutdown (a crashed node)
     stop     a clean shutdown
@@ -28,10 +31,14 @@ def command(action, service, lab_id):
     """
     from labrunner import lifecycle
 
+    service, _, node = service.partition("/")
     lab = common.lab_or_current(lab_id, with_code=False, command=f"fault {action}", service=service)
     session = sessions.require(lab.id, "fault")
-    state = lifecycle.inject(session, service, action)
     out = common.console()
+    if node:                               # one node of a cluster: the cluster does it
+        out.print(lifecycle.act_on_node(session, service, action, node), markup=False)
+        return 0
+    state = lifecycle.inject(session, service, action)
     if action in ("restart", "resume"):
         out.print(f"{service} is back at {state['host']}:{state['port']}.")
     else:

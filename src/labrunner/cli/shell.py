@@ -57,11 +57,9 @@ def _python_prompt(session, service, definition):
 
     endpoint = session.endpoint(service)
     if definition.prompt:                 # the service's own prompt (a SPARQL reader, `db` bound...)
-        import importlib
+        from labrunner.services.base import hook
 
-        module_name, _, attribute = definition.prompt.partition(":")
-        opened = getattr(importlib.import_module(module_name), attribute)
-        return opened(endpoint, f"{service} at {endpoint.host}:{endpoint.port}")
+        return hook(definition.prompt)(endpoint, f"{service} at {endpoint.host}:{endpoint.port}")
     fixture = next(iter(definition.fixtures))
     conn = definition.fixtures[fixture](endpoint)
     banner = (f"Python prompt on {service} at {endpoint.host}:{endpoint.port}: `conn` is a {fixture} "

@@ -8,8 +8,23 @@ def _service_rows(session) -> list[dict]:
     from labrunner import lifecycle
 
     return [{"service": name, "endpoint": session.endpoint(name).url, "standin": state.get("standin", ""),
-             "answering": lifecycle.probe(session, name) is None}
+             "answering": lifecycle.probe(session, name) is None, "nodes": _nodes(session, name)}
             for name, state in session.services.items()]
+
+
+def _nodes(session, name) -> list[dict]:
+    """A cluster's nodes as its control reports them (empty for a one-engine service)."""
+    from labrunner import services
+    from labrunner.errors import LabrunnerError
+    from labrunner.services.base import hook
+
+    definition = services.get(name)
+    if not definition.nodes:
+        return []
+    try:
+        return hook(definition.nodes)(session.endpoint(name))
+    except (LabrunnerError, OSError) as exc:
+        return [{"name": "?", "zone": "", "role": f"not answering ({exc})", "port": 0, "alive": False, "lag": ""}]
 
 
 @click.command("status")
@@ -59,6 +74,11 @@ def command(lab_id, as_json):
         for svc in item["services"]:
             health = "[green]answering[/]" if svc["answering"] else "[red]not answering[/]"
             out.print(f"  {svc['service']}: {svc['endpoint']} — {svc['standin']} — {health}")
+            for node in svc["nodes"]:
+                alive = "[green]up[/]" if node["alive"] else "[red]down[/]"
+                lag = f", replay lag {node['lag']}" if node.get("lag") else ""
+                out.print(f"    {node['name']} ({node['zone']}): {node['role']} on 127.0.0.1:{node['port']} "
+                          f"— {alive}{lag}")
         if item["workspace"]:
             out.print(f"  workspace: {item['workspace']}")
         for i, step in enumerate(item["steps"], 1):

@@ -63,6 +63,14 @@ class LocalRecipe(Protocol):
         """Optional: where the engine's client programs are (psql, pg_dump...), for `labrunner tool`."""
 
 
+def hook(spec: str):
+    """The function a "module:function" field of a Service names (imported on use)."""
+    import importlib
+
+    module_name, _, attribute = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
 @dataclass(frozen=True)
 class Service:
     name: str                           # registry key and fixture prefix, e.g. "dynamodb"
@@ -108,6 +116,13 @@ class Service:
     # control channel, one port per node). Each gets its own port on 127.0.0.1, kept in
     # ServiceState.ports and Endpoint.ports; a local recipe's argv(port, data_dir, ports) gets them.
     extra_ports: dict[str, int] = field(default_factory=dict)
+    # A cluster's nodes: "module:function", called with the Endpoint, returning one dict per node
+    # ({"name", "zone", "role", "port", "alive", "lag"}) for `status`.
+    nodes: str = ""
+    # Acting on one node: "module:function", called as (endpoint, action, node) for `labrunner fault
+    # ACTION SERVICE/NODE` (node: a name, or "writer") and `labrunner failover SERVICE` (action
+    # "failover", node the target or ""); returns the line to show.
+    node_action: str = ""
     # Extra `doctor` lines: "module:function" returning [(item, ok, detail), ...] — e.g. a CPU
     # without AVX for MongoDB, or which Gremlin Server the local runtime would run.
     doctor_notes: str = ""
