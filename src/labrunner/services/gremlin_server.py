@@ -275,3 +275,35 @@ class GremlinServerRecipe:
     def argv(self, port: int, data_dir: str) -> list[str]:
         write_config(data_dir, "127.0.0.1", port)
         return java_argv(require_java(), self.classpath(), data_dir, port)
+
+
+def main(argv=None) -> int:
+    """For images/neptune_gremlin/prepare.sh: `jars DIR` copies the pinned jars (fetched into the
+    engine cache first) into DIR; `config DIR DATA_DIR` writes the configuration for a server in a
+    container (host 0.0.0.0, port 8182, the graph kept in DATA_DIR)."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) == 2 and args[0] == "jars":
+        target = Path(args[1])
+        target.mkdir(parents=True, exist_ok=True)
+        for path in fetch_classpath():
+            shutil.copy2(path, target / Path(path).name)
+        return 0
+    if len(args) == 3 and args[0] == "config":
+        folder, data_dir = Path(args[1]), args[2]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "tinkergraph.properties").write_text(graph_properties(data_dir), encoding="utf-8")
+        (folder / "init.groovy").write_text(INIT_SCRIPT, encoding="utf-8")
+        (folder / "logback.xml").write_text(LOGBACK, encoding="utf-8")
+        text = server_yaml("0.0.0.0", 8182, data_dir).replace(f"{data_dir}/tinkergraph.properties",
+                                                               "conf/tinkergraph.properties")
+        (folder / "gremlin-server.yaml").write_text(text.replace(f"{data_dir}/init.groovy", "conf/init.groovy"),
+                                                    encoding="utf-8")
+        return 0
+    print("usage: python -m labrunner.services.gremlin_server jars DIR | config DIR DATA_DIR", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -67,12 +67,27 @@ def learner_client(endpoint: Endpoint):
     return traversal_source(endpoint, timeout=20)
 
 
-def probe(endpoint: Endpoint) -> None:
-    """Ready when a traversal answers."""
+def _upgrades(endpoint: Endpoint) -> None:
+    """The WebSocket handshake alone, with the standard library: a port that is open but not yet
+    Gremlin Server's (Docker's proxy answers first) fails here, before gremlinpython would leave
+    a half-made connection behind."""
+    import base64
+    import os
     import socket
 
-    with socket.create_connection((endpoint.host, endpoint.port), timeout=2):
-        pass                                # the port first: a refused WebSocket leaves gremlinpython noisy
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (f"GET {PATH} HTTP/1.1\r\nHost: {endpoint.host}:{endpoint.port}\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    with socket.create_connection((endpoint.host, endpoint.port), timeout=2) as sock:
+        sock.sendall(request.encode())
+        reply = sock.recv(1024)
+    if not reply.startswith(b"HTTP/1.1 101"):
+        raise ConnectionError(f"no WebSocket upgrade yet: {reply[:40]!r}")
+
+
+def probe(endpoint: Endpoint) -> None:
+    """Ready when a traversal answers."""
+    _upgrades(endpoint)
     g = traversal_source(endpoint, timeout=5)
     try:
         g.V().limit(1).count().next()
