@@ -300,9 +300,9 @@ class Recorder:
         self.original = BaseClient._make_api_call
         self.records: list[dict] = []
         self.own = None
-        self.hooked: set[int] = set()
         self.wire: dict = {}
         self.tables: dict[str, dict] = {}
+        self.calling = False
 
     # botocore events: the request and the response as they travel (typed DynamoDB JSON)
     def _sent(self, request=None, **_):
@@ -319,11 +319,9 @@ class Recorder:
                 pass
 
     def _hook(self, client) -> None:
-        if id(client) in self.hooked:
-            return
-        self.hooked.add(id(client))
-        client.meta.events.register("before-send.dynamodb", self._sent, unique_id="labrunner-meter-send")
-        client.meta.events.register("before-parse.dynamodb", self._received, unique_id="labrunner-meter-parse")
+        # module-level handlers, registered once per client: a client outlives a Recorder
+        client.meta.events.register("before-send.dynamodb", _on_send, unique_id="labrunner-meter-send")
+        client.meta.events.register("before-parse.dynamodb", _on_parse, unique_id="labrunner-meter-parse")
 
     def _client(self, client):
         if self.own is None:
@@ -349,10 +347,12 @@ class Recorder:
             return recorder._call(client, operation, params)
 
         self.base._make_api_call = watched
+        _ACTIVE.append(self)
         return self
 
     def __exit__(self, *exc):
         self.base._make_api_call = self.original
+        _ACTIVE.remove(self)
 
     def _describe(self, own, name: str) -> dict:
         if name not in self.tables:
@@ -379,6 +379,7 @@ class Recorder:
                     targets.extend(self._write_targets(own, operation, self.wire.get("request") or {}))
             client.meta.events.register("before-send.dynamodb", before, unique_id="labrunner-meter-before")
         failed = False
+        self.calling = True
         try:
             response = self.original(client, operation, params)
         except Exception as exc:
@@ -387,6 +388,7 @@ class Recorder:
         else:
             error = None
         finally:
+            self.calling = False
             if operation in WRITES:
                 client.meta.events.unregister("before-send.dynamodb", unique_id="labrunner-meter-before")
         wire = dict(self.wire)
@@ -463,7 +465,9 @@ class Recorder:
                 and index_entry(w["before"], index, w["table_keys"]) is None
                 and index_entry(w["after"], index, w["table_keys"]) is None})
         elif operation in PARTIQL:
-            record["table"] = ""
+            statements = [request.get("Statement", "")] + [s.get("Statement", "") for s in
+                                                          request.get("Statements") or request.get("TransactStatements") or []]
+            record.update(table="", statements=[s for s in statements if s])
         else:
             return None                      # DescribeTable, ListTables...: no capacity
         return record
@@ -505,6 +509,19 @@ class Recorder:
         if spec is None:
             return [item_size(i) for i in items]
         return [item_size(index_entry(i, spec, info["keys"])) for i in items]
+
+
+_ACTIVE: list[Recorder] = []
+
+
+def _on_send(request=None, **_):
+    if _ACTIVE and _ACTIVE[-1].calling:
+        _ACTIVE[-1]._sent(request=request)
+
+
+def _on_parse(response_dict=None, **_):
+    if _ACTIVE and _ACTIVE[-1].calling:
+        _ACTIVE[-1]._received(response_dict=response_dict)
 
 
 def _engine_units(consumed) -> float | None:
