@@ -279,8 +279,9 @@ class GremlinServerRecipe:
 
 def main(argv=None) -> int:
     """For images/neptune_gremlin/prepare.sh: `jars DIR` copies the pinned jars (fetched into the
-    engine cache first) into DIR; `config DIR DATA_DIR` writes the configuration for a server in a
-    container (host 0.0.0.0, port 8182, the graph kept in DATA_DIR)."""
+    engine cache first) into DIR; `config DIR DATA_DIR [CONF]` writes the configuration for a server
+    in a container (host 0.0.0.0, port 8182, the graph kept in DATA_DIR, the files found in the
+    container under CONF: "conf", relative to the server's folder, by default)."""
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -290,18 +291,19 @@ def main(argv=None) -> int:
         for path in fetch_classpath():
             shutil.copy2(path, target / Path(path).name)
         return 0
-    if len(args) == 3 and args[0] == "config":
+    if len(args) in (3, 4) and args[0] == "config":
         folder, data_dir = Path(args[1]), args[2]
+        conf = args[3] if len(args) == 4 else "conf"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "tinkergraph.properties").write_text(graph_properties(data_dir), encoding="utf-8")
         (folder / "init.groovy").write_text(INIT_SCRIPT, encoding="utf-8")
         (folder / "logback.xml").write_text(LOGBACK, encoding="utf-8")
         text = server_yaml("0.0.0.0", 8182, data_dir).replace(f"{data_dir}/tinkergraph.properties",
-                                                               "conf/tinkergraph.properties")
-        (folder / "gremlin-server.yaml").write_text(text.replace(f"{data_dir}/init.groovy", "conf/init.groovy"),
+                                                               f"{conf}/tinkergraph.properties")
+        (folder / "gremlin-server.yaml").write_text(text.replace(f"{data_dir}/init.groovy", f"{conf}/init.groovy"),
                                                     encoding="utf-8")
         return 0
-    print("usage: python -m labrunner.services.gremlin_server jars DIR | config DIR DATA_DIR", file=sys.stderr)
+    print("usage: python -m labrunner.services.gremlin_server jars DIR | config DIR DATA_DIR [CONF]", file=sys.stderr)
     return 2
 
 
