@@ -206,7 +206,12 @@ def _recent_payment_to(web3, to):
 
 def read_chain_returns_every_block(web3, answer):
     blocks = chain_copy(web3)
-    value = answer.call(FILE, "read_chain", **NODE).value_or_fail()
+    result = answer.call(FILE, "read_chain", **NODE)
+    if result.error_type == "TooLarge":
+        fail(f"read_chain returned all {len(blocks)} blocks, more than a check can carry back "
+             f"({int(result.error_message):,} bytes as JSON): your chain has grown long. `labrunner reset` "
+             "starts a fresh, short chain for this step (your files stay)")
+    value = result.value_or_fail()
     expect(isinstance(value, list), f"read_chain returned {type(value).__name__}; expected a list of blocks")
     latest = web3.eth.block_number
     expect(len(value) >= len(blocks), f"read_chain returned {len(value)} blocks; the chain has {len(blocks)} "
