@@ -5,7 +5,7 @@
 set -euo pipefail
 data=/data/db
 server=(/opt/secantus/bin/secantusd-py --config /opt/secantus/secantusd.toml --storage-path "$data/wt"
-        --standalone --cache-size "${SECANTUS_CACHE_SIZE:-256M}" --log-level "${SECANTUS_LOG_LEVEL:-WARNING}")
+        --standalone --sync-on-commit --cache-size "${SECANTUS_CACHE_SIZE:-256M}" --log-level "${SECANTUS_LOG_LEVEL:-WARNING}")
 
 user="${MONGO_INITDB_ROOT_USERNAME:-}" password="${MONGO_INITDB_ROOT_PASSWORD:-}"
 if { [ -n "$user" ] && [ -z "$password" ]; } || { [ -z "$user" ] && [ -n "$password" ]; }; then

@@ -29,6 +29,9 @@ from labrunner.services.base import Endpoint
 SECANTUS_PACKAGE = "SecantusDB"
 SECANTUS_VERSION = "0.7.0b3"
 SECANTUS_CACHE = "64M"          # WiredTiger cache (its default is 1G): a lab's catalogue is tiny
+# --sync-on-commit: its log fsynced on every commit. Without it a write acknowledged seconds before
+# a SIGKILL (`labrunner fault kill`) was gone after the restart (measured); DocumentDB acknowledges
+# a write once it is durable on its storage quorum.
 # secantus.cli's main, run in a child with this Python (never imported here: GPL-2.0)
 SECANTUS_MAIN = ("import sys; from secantus.cli import main; sys.argv[0] = 'secantusd-py'; "
                  "sys.exit(main())")
@@ -78,7 +81,7 @@ def secantus_argv(port: int, data_dir: str, *, auth: bool = True) -> list[str]:
                           "a secantusd.toml elsewhere\n", encoding="utf-8")
     argv = [sys.executable, "-c", SECANTUS_MAIN, "--config", str(config), "--host", "127.0.0.1",
             "--port", str(port), "--storage-path", os.path.join(data_dir, "db"), "--standalone",
-            "--cache-size", SECANTUS_CACHE, "--log-level", "WARNING"]
+            "--cache-size", SECANTUS_CACHE, "--sync-on-commit", "--log-level", "WARNING"]
     return argv + (["--auth"] if auth else [])
 
 
