@@ -277,6 +277,25 @@ class GremlinServerRecipe:
         return java_argv(require_java(), self.classpath(), data_dir, port)
 
 
+CONTAINER_JAVA_OPTIONS = f"-Xms32m -Xmx{HEAP} -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+CONTAINER_HOME = "/opt/gremlin-server"     # the official image's layout (and labrunner's stand-in image's)
+
+
+def container_script() -> str:
+    """A shell script for `bash -c` in a Gremlin Server image: writes labrunner's configuration
+    into conf/labrunner/ (the graph in data/) and starts the server on it in the foreground. With
+    it the official image takes string ids too; its own configuration takes numbers only."""
+    conf, data = f"{CONTAINER_HOME}/conf/labrunner", f"{CONTAINER_HOME}/data"
+    text = server_yaml("0.0.0.0", 8182, conf)
+    files = {"gremlin-server.yaml": text, "tinkergraph.properties": graph_properties(data),
+             "init.groovy": INIT_SCRIPT}
+    lines = ["set -e", f"mkdir -p {conf} {data}"]
+    for name, body in files.items():
+        lines.append(f"cat > {conf}/{name} <<'LABRUNNER_EOF'\n{body}LABRUNNER_EOF")
+    lines.append(f"exec {CONTAINER_HOME}/bin/gremlin-server.sh {conf}/gremlin-server.yaml")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     """For images/neptune_gremlin/prepare.sh: `jars DIR` copies the pinned jars (fetched into the
     engine cache first) into DIR; `config DIR DATA_DIR [CONF]` writes the configuration for a server

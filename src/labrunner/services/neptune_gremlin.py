@@ -136,6 +136,7 @@ SERVICE = Service(
     reset=reset,
     exports=exports,
     fixtures={"g": traversal_source},
+    environment={"JAVA_OPTIONS": gremlin_server.CONTAINER_JAVA_OPTIONS},   # the image's default heap is 4 GB
     scheme="ws",
     local=gremlin_server.GremlinServerRecipe(),
     start_timeout=90.0,
