@@ -1,0 +1,731 @@
+"""The Aurora (PostgreSQL-compatible) stand-in: one supervisor process per cluster.
+
+    python -m labrunner.services.aurora_cluster --data DIR --port CLUSTER_PORT \\
+        --ports '{"reader": P1, "control": P2, "aurora-1": P3, "aurora-2": P4, "aurora-3": P5}'
+
+It runs three real PostgreSQL servers (aurora-1 in az-a starts as the writer; aurora-2 in az-b
+and aurora-3 in az-c are streaming readers made with pg_basebackup -R, one replication slot
+each), the cluster endpoint (always the writer) on CLUSTER_PORT, the reader endpoint
+(round-robin over healthy readers, else the writer) on ports["reader"], and a control API
+(aurora_control.py) on ports["control"]. The node ports are the instance endpoints.
+
+Durability: commits wait for ANY 1 reader to flush their WAL (synchronous replication), so a
+failover to the most caught-up reader loses no acknowledged write; when no reader streams the
+writer carries on alone (the supervisor clears the setting) rather than stopping writes.
+Aurora gets the same promise from its six-copy storage quorum, which a laptop cannot show.
+
+Credentials: DIR/credentials.json {"user", "password", "database"} (read once), else the
+environment LABRUNNER_MASTER_USER / LABRUNNER_MASTER_PASSWORD / LABRUNNER_MASTER_DATABASE.
+State: DIR/cluster.json (roles, zones, writer, failovers), DIR/nodes/<name> (data),
+DIR/archive (WAL archive), DIR/logs/<name>.log, DIR/internal.json (the supervisor's own
+superuser password, 0600).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shlex
+import shutil
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from psycopg import sql
+
+from labrunner.services.aurora_control import ControlError, ControlServer
+from labrunner.services.aurora_node import (ADMIN_USER, Node, _run, bin_dir, conf_quote, drop_root, hand_over,
+                                           lsn_int, slot_name)
+from labrunner.services.aurora_router import Router
+
+NODES = (("aurora-1", "az-a"), ("aurora-2", "az-b"), ("aurora-3", "az-c"))
+POLL = 0.5                  # seconds between health queries of a node
+STALE = 2.5                 # a node whose last good answer is older than this is not healthy
+HUNG_WRITER = 8.0           # a writer that answers nothing for this long is failed over (and fenced)
+RESTART_DELAY = 3.0         # a crashed node comes back by itself after this long
+NOT_STREAMING = 20.0        # a live reader that does not stream for this long is rebuilt
+ACTIONS = ("kill", "stop", "pause", "resume", "restart")
+
+PROBE_SQL = """
+SELECT pg_is_in_recovery(),
+       CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END,
+       pg_last_wal_receive_lsn()::text,
+       pg_last_wal_replay_lsn()::text,
+       (SELECT coalesce(json_agg(json_build_object(
+                  'name', application_name, 'state', state,
+                  'lag_bytes', CASE WHEN pg_is_in_recovery() THEN NULL
+                                    ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) END,
+                  'lag_seconds', extract(epoch FROM replay_lag))), '[]'::json)
+          FROM pg_stat_replication)
+"""
+
+
+def log(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} aurora: {message}", file=sys.stderr, flush=True)
+
+
+class Supervisor:
+    def __init__(self, data: Path, cluster_port: int, ports: dict[str, int], creds: dict[str, str]):
+        self.data = data
+        self.cluster_port = cluster_port
+        self.ports = ports
+        self.creds = creds
+        self.lock = threading.RLock()
+        self.stopping = threading.Event()
+        self.state: dict = {}
+        self.nodes: dict[str, Node] = {}
+        self.router: Router | None = None
+        self.control: ControlServer | None = None
+        self.turn = 0                       # round-robin position of the reader endpoint
+        self.sync_applied: str | None = None
+        self.not_streaming_since: dict[str, float] = {}
+        self.workers: dict[str, threading.Thread] = {}
+        self.up = False
+
+    # ---- state file ------------------------------------------------------------------------
+
+    @property
+    def writer(self) -> Node:
+        return self.nodes[self.state["writer"]]
+
+    def save(self) -> None:
+        for name in self.nodes:
+            self.state["nodes"][name]["role"] = "writer" if name == self.state["writer"] else "reader"
+        path = self.data / "cluster.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.state, indent=2))
+        os.replace(tmp, path)
+
+    # ---- start --------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        try:
+            self._load_or_init()
+            self._bring_up()
+            for node in self.nodes.values():
+                threading.Thread(target=self._probe_loop, args=(node,), name=f"probe-{node.name}",
+                                 daemon=True).start()
+            self.router = Router({
+                "cluster": (self.cluster_port, self.pick_writer),
+                "reader": (self.ports["reader"], self.pick_reader),
+            })
+            self.router.start()
+            self.control = ControlServer(self.ports["control"], self)
+            self.control.start()
+            threading.Thread(target=self._monitor_loop, name="monitor", daemon=True).start()
+            self.up = True
+            log(f"ready: writer {self.state['writer']}, cluster endpoint 127.0.0.1:{self.cluster_port}, "
+                f"reader endpoint 127.0.0.1:{self.ports['reader']}, control 127.0.0.1:{self.ports['control']}")
+            while not self.stopping.wait(0.5):
+                pass
+        except _Interrupted:
+            log("interrupted while starting")
+        except OSError as exc:
+            log(f"cannot start: {exc}")
+            self.shutdown()
+            return 1
+        except RuntimeError as exc:
+            log(f"cannot start: {exc}")
+            self.shutdown()
+            return 1
+        self.shutdown()
+        return 0
+
+    def _load_or_init(self) -> None:
+        internal = self.data / "internal.json"
+        for name, zone in NODES:
+            self.nodes[name] = Node(name, zone, self.ports[name], self.data, "")
+        if (self.data / "cluster.json").exists():
+            self.state = json.loads((self.data / "cluster.json").read_text())
+            password = json.loads(internal.read_text())["password"]
+            for node in self.nodes.values():
+                node.admin_password = password
+            log(f"existing cluster: writer {self.state['writer']}")
+            return
+        # No cluster.json: the cluster never finished its first start, so nothing of the
+        # learner's is here. Begin again from nothing.
+        for folder in ("nodes", "archive"):
+            shutil.rmtree(self.data / folder, ignore_errors=True)
+        for folder in ("nodes", "archive", "logs"):
+            (self.data / folder).mkdir(mode=0o700, parents=True, exist_ok=True)
+            hand_over(self.data / folder)
+        password = secrets.token_urlsafe(24)
+        fd = os.open(internal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w") as fh:
+            json.dump({"user": ADMIN_USER, "password": password}, fh)
+        for node in self.nodes.values():
+            node.admin_password = password
+        self._init_writer(self.nodes["aurora-1"])
+        self.state = {
+            "engine": "aurora-postgresql", "writer": "aurora-1", "created": _now(),
+            "nodes": {name: {"zone": zone, "role": "reader", "needs_rejoin": False} for name, zone in NODES},
+            "failovers": [],
+        }
+        for name in ("aurora-2", "aurora-3"):
+            self._check_interrupt()
+            log(f"making reader {name} (pg_basebackup -R)")
+            self.nodes[name].base_backup_from(self.nodes["aurora-1"], create_slot=True)
+            self.nodes[name].start()
+        self.save()
+        log("cluster created")
+
+    def _init_writer(self, node: Node) -> None:
+        log(f"creating writer {node.name} (initdb)")
+        user, database = self.creds["user"], self.creds["database"]
+        pwfile = self.data / "pwfile"
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with open(fd, "w") as fh:
+                fh.write(self.creds["password"] + "\n")
+            hand_over(pwfile)
+            _run([os.path.join(bin_dir(), "initdb"), "-D", str(node.pgdata), "-U", user, f"--pwfile={pwfile}",
+                  "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8",
+                  "--no-sync"], os.environ.copy(), node.log)
+        finally:
+            pwfile.unlink(missing_ok=True)
+        archive = str(self.data / "archive")
+        target = shlex.quote(archive) + "/%f"
+        archive_command = f"test ! -f {target} && cp %p {target}"
+        restore_command = f"cp {target} %p"
+        with open(node.pgdata / "postgresql.conf", "a") as fh:
+            fh.write("\n# aurora stand-in\n"
+                     "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\n"
+                     "wal_level = replica\nhot_standby = on\nhot_standby_feedback = on\nwal_log_hints = on\n"
+                     "max_wal_senders = 10\nmax_replication_slots = 10\nmax_slot_wal_keep_size = '1GB'\n"
+                     "wal_sender_timeout = '5s'\nwal_receiver_timeout = '5s'\n"
+                     "wal_receiver_status_interval = '1s'\nwal_retrieve_retry_interval = '1s'\n"
+                     f"archive_mode = on\narchive_command = {conf_quote(archive_command)}\n"
+                     f"restore_command = {conf_quote(restore_command)}\nwal_keep_size = '128MB'\n"
+                     "shared_buffers = '32MB'\nmax_connections = 60\nfsync = on\nsynchronous_commit = on\n")
+        ident = lambda name: '"' + name.replace('"', '""') + '"'   # noqa: E731
+        script = (f"CREATE ROLE {ADMIN_USER} WITH SUPERUSER REPLICATION LOGIN PASSWORD "
+                  f"{conf_quote(node.admin_password)};\n\n"
+                  f"CREATE DATABASE {ident(database)} OWNER {ident(user)};\n\n")
+        _run([os.path.join(bin_dir(), "postgres"), "--single", "-D", str(node.pgdata), "-j", "postgres"],
+             os.environ.copy(), node.log, input=script)
+        node.start()
+
+    def _bring_up(self) -> None:
+        """Start (or adopt) every node with its recorded role."""
+        writer = self.writer
+        for node in self.nodes.values():
+            if not node.alive() and node.adopt():
+                log(f"adopted running {node.name} (pid {node.pid})")
+        if not writer.alive():
+            writer.start()
+            log(f"started writer {writer.name}")
+        if writer.is_standby():       # a failover was cut short: finish the promotion
+            writer.execute("SELECT pg_promote(true, 60)", timeout=5)
+            self._after_promotion(writer)
+        self._ensure_slots(writer)
+        for node in self.nodes.values():
+            if node is writer:
+                continue
+            self._check_interrupt()
+            if self.state["nodes"][node.name]["needs_rejoin"] or not node.is_standby():
+                node.stop()
+                self._rejoin(node)
+            elif node.alive():
+                self._repoint(node)
+            else:
+                node.set_standby_of(writer)
+                try:
+                    node.start()
+                except RuntimeError as exc:
+                    log(f"{node.name} did not start as a reader ({exc}); rebuilding it")
+                    node.stop()
+                    self.state["nodes"][node.name]["needs_rejoin"] = True
+                    self._rejoin(node, fresh=True)
+            log(f"reader {node.name} up")
+
+    def _check_interrupt(self) -> None:
+        if self.stopping.is_set():
+            raise _Interrupted()
+
+    # ---- stop ---------------------------------------------------------------------------------
+
+    def request_stop(self, *_args) -> None:
+        self.stopping.set()
+        if not self.up:
+            raise _Interrupted()
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+        if self.control:
+            self.control.stop()
+        if self.router:
+            self.router.stop()
+        stoppers = [threading.Thread(target=node.stop) for node in self.nodes.values()]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join(60)
+        if self.state:
+            self.save()
+        log("stopped")
+
+    # ---- endpoints ----------------------------------------------------------------------------
+
+    def pick_writer(self):
+        writer = self.writer
+        return (writer.name, writer.port)
+
+    def pick_reader(self):
+        readers = [n for n in self.nodes.values() if n is not self.writer and self.healthy(n)
+                   and n.probe and n.probe["in_recovery"]]
+        if not readers:
+            return self.pick_writer()
+        self.turn += 1
+        node = readers[self.turn % len(readers)]
+        return (node.name, node.port)
+
+    # ---- health -------------------------------------------------------------------------------
+
+    def healthy(self, node: Node) -> bool:
+        return (not node.busy and node.alive() and node.probe is not None
+                and time.monotonic() - node.probe_at < STALE)
+
+    def _probe_loop(self, node: Node) -> None:
+        """Ask the node a real query every POLL seconds. A node that does not answer (paused,
+        hung) leaves this thread blocked; the monitor sees its answers grow old."""
+        conn = None
+        while not self.stopping.is_set():
+            began = time.monotonic()
+            if node.alive() and not node.busy:
+                try:
+                    if conn is None or conn.closed:
+                        conn = node.connect(2)
+                    rec, current, received, replayed, replication = conn.execute(PROBE_SQL).fetchone()
+                    node.probe = {"in_recovery": rec, "current": current, "received": received,
+                                  "replayed": replayed, "replication": replication}
+                    node.probe_at = time.monotonic()
+                except Exception:
+                    conn = _close(conn)
+            else:
+                conn = _close(conn)
+            time.sleep(max(0.05, POLL - (time.monotonic() - began)))
+
+    def _monitor_loop(self) -> None:
+        while not self.stopping.wait(POLL / 2):
+            try:
+                self._tick()
+            except Exception as exc:          # a failed step is retried on the next tick
+                log(f"monitor: {type(exc).__name__}: {exc}")
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        with self.lock:
+            for node in self.nodes.values():
+                if node.busy:
+                    continue
+                if node.alive():
+                    node.down_since = None
+                elif node.down_since is None:
+                    node.down_since = now
+                    node.probe = None
+                    log(f"{node.name} is down")
+                    if self.router:
+                        self.router.close_node(node.name)
+            writer = self.writer
+            if not writer.busy and writer.name not in self.workers:
+                lost = not writer.alive()
+                hung = not lost and now - writer.probe_at > HUNG_WRITER
+                if (lost or hung) and self._candidates(None):
+                    self._failover("writer lost" if lost else "writer not answering", planned=False)
+            self._restart_due(now)
+            self._sync_replication()
+            self._watch_streaming(now)
+
+    def _restart_due(self, now: float) -> None:
+        for node in self.nodes.values():
+            if (not node.alive() and node.wanted_up and not node.busy and node.name not in self.workers
+                    and node.down_since is not None and now - node.down_since >= RESTART_DELAY):
+                self._spawn(node.name, self._recover, node)
+
+    def _spawn(self, name: str, fn, *args) -> None:
+        def work():
+            try:
+                fn(*args)
+            except Exception as exc:
+                log(f"{name}: {type(exc).__name__}: {exc}")
+            finally:
+                with self.lock:
+                    self.workers.pop(name, None)
+        thread = threading.Thread(target=work, name=f"work-{name}", daemon=True)
+        self.workers[name] = thread
+        thread.start()
+
+    def _recover(self, node: Node) -> None:
+        """Bring a node that is down back: the writer in place (no reader could take over),
+        a former writer by rejoining it as a reader, a reader as it was."""
+        node.busy = True
+        try:
+            if node is self.writer:
+                log(f"restarting writer {node.name} in place")
+                node.start()
+                self.sync_applied = None
+                self._ensure_slots(node)
+            elif self.state["nodes"][node.name]["needs_rejoin"] or not node.is_standby():
+                self._rejoin(node)
+            else:
+                node.set_standby_of(self.writer)
+                node.start()
+                log(f"reader {node.name} back")
+        except Exception:
+            node.stop()
+            node.down_since = time.monotonic()
+            if node is not self.writer:
+                self.state["nodes"][node.name]["needs_rejoin"] = True
+            raise
+        finally:
+            node.busy = False
+
+    def _rejoin(self, node: Node, fresh: bool = False) -> None:
+        """A node that was writer (or lost its way) becomes a reader of the current writer:
+        pg_rewind, else a fresh pg_basebackup."""
+        writer = self.writer
+        self._ensure_slots(writer)
+        began = time.monotonic()
+        how = "pg_rewind"
+        if fresh or not node.rewind_from(writer):
+            fresh = True
+        else:
+            try:
+                node.start(timeout=30)
+            except RuntimeError as exc:
+                log(f"{node.name} did not come up after pg_rewind ({exc}); making a fresh copy")
+                node.stop()
+                fresh = True
+        if fresh:
+            how = "pg_basebackup"
+            node.base_backup_from(writer, create_slot=False)
+            node.start()
+        with self.lock:
+            self.state["nodes"][node.name]["needs_rejoin"] = False
+            self.save()
+        log(f"{node.name} rejoined as a reader of {writer.name} ({how}, {time.monotonic() - began:.1f} s)")
+
+    def _ensure_slots(self, writer: Node) -> None:
+        for name in self.nodes:
+            if name != writer.name:
+                writer.execute("SELECT pg_create_physical_replication_slot(%s, true) WHERE NOT EXISTS "
+                               "(SELECT 1 FROM pg_replication_slots WHERE slot_name = %s)",
+                               (slot_name(name), slot_name(name)))
+
+    def _repoint(self, node: Node) -> None:
+        """Make a running reader follow the current writer (primary_conninfo is reloadable)."""
+        with node.connect(2) as conn:
+            conn.execute(sql.SQL("ALTER SYSTEM SET primary_conninfo = {}").format(
+                sql.Literal(node.primary_conninfo(self.writer))))
+            conn.execute(sql.SQL("ALTER SYSTEM SET primary_slot_name = {}").format(
+                sql.Literal(slot_name(node.name))))
+            conn.execute("SELECT pg_reload_conf()")
+
+    def _sync_replication(self) -> None:
+        """Commits wait for ANY 1 reader while one streams; the writer goes on alone otherwise."""
+        writer = self.writer
+        if not self.healthy(writer):
+            return
+        streaming = [r["name"] for r in writer.probe["replication"] or [] if r["state"] == "streaming"
+                     and any(slot_name(n.name) == r["name"] and self.healthy(n) for n in self.nodes.values())]
+        others = ", ".join(slot_name(n) for n in self.nodes if n != writer.name)
+        want = f"ANY 1 ({others})" if streaming else ""
+        if want != self.sync_applied:
+            with writer.connect(2) as conn:
+                conn.execute(sql.SQL("ALTER SYSTEM SET synchronous_standby_names = {}").format(sql.Literal(want)))
+                conn.execute("SELECT pg_reload_conf()")
+            if self.sync_applied is not None or not want:
+                log(f"synchronous replication: {want or 'off (no reader streams)'}")
+            self.sync_applied = want
+
+    def _watch_streaming(self, now: float) -> None:
+        writer = self.writer
+        if not self.healthy(writer):
+            self.not_streaming_since.clear()
+            return
+        streaming = {r["name"] for r in writer.probe["replication"] or [] if r["state"] == "streaming"}
+        for node in self.nodes.values():
+            if node is writer or not self.healthy(node) or slot_name(node.name) in streaming:
+                self.not_streaming_since.pop(node.name, None)
+                continue
+            since = self.not_streaming_since.setdefault(node.name, now)
+            if now - since > NOT_STREAMING and node.name not in self.workers:
+                log(f"{node.name} has not streamed from {writer.name} for {NOT_STREAMING:.0f} s: rebuilding it")
+                self.not_streaming_since.pop(node.name, None)
+                self.state["nodes"][node.name]["needs_rejoin"] = True
+                node.busy = True
+                try:
+                    node.stop()
+                finally:
+                    node.busy = False
+                node.down_since = now - RESTART_DELAY
+
+    # ---- failover -----------------------------------------------------------------------------
+
+    def _candidates(self, target: str | None) -> list[Node]:
+        return [n for n in self.nodes.values() if n is not self.writer and self.healthy(n)
+                and n.probe["in_recovery"] and (target is None or n.name == target)]
+
+    def _failover(self, reason: str, planned: bool, target: str | None = None) -> dict:
+        """Promote the most caught-up reader (or `target`). Called with self.lock held."""
+        began, started_at = time.monotonic(), _now()
+        old = self.writer
+        candidates = self._candidates(target)
+        if not candidates:
+            raise ControlError(f"{target} is not a healthy reader" if target else "no healthy reader to promote")
+        log(f"failover: {reason} ({old.name})")
+        old.busy = True
+        try:
+            if planned:
+                chosen = candidates[0] if target else self._most_caught_up(candidates)
+                old.stop()
+                self._wait_caught_up(chosen, old)
+            else:
+                old.kill()                 # fence it: a hung writer must never take writes again
+                chosen = self._most_caught_up(candidates)
+            chosen.execute("SELECT pg_promote(true, 30)", timeout=5)
+            self._after_promotion(chosen)
+            self.state["writer"] = chosen.name
+            self.state["nodes"][old.name]["needs_rejoin"] = True
+            if self.router:
+                self.router.close_node(old.name)
+            record = {"time": started_at, "from": old.name, "to": chosen.name, "reason": reason,
+                      "planned": planned, "seconds": round(time.monotonic() - began, 3)}
+            self.state["failovers"].append(record)
+            self.save()
+            log(f"failover: {chosen.name} is the writer ({record['seconds']} s)")
+            for node in self.nodes.values():
+                if node is not chosen and node is not old and node.alive():
+                    try:
+                        self._repoint(node)
+                    except Exception as exc:
+                        log(f"could not repoint {node.name} yet ({exc}); it is rebuilt if it does not follow")
+            return record
+        finally:
+            old.busy = False
+            old.down_since = time.monotonic()
+
+    def _most_caught_up(self, candidates: list[Node]) -> Node:
+        """The reader holding the most WAL. Received (flushed) WAL counts, not only replayed:
+        promotion replays all of it, and with synchronous commit an acknowledged commit is
+        flushed on at least one reader, so this one has every acknowledged write."""
+        best, best_lsn = candidates[0], -1
+        for node in candidates:
+            try:
+                received, replayed = node.execute(
+                    "SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text", timeout=2)[0]
+            except Exception:
+                continue
+            lsn = max(lsn_int(received) or 0, lsn_int(replayed) or 0)
+            if lsn > best_lsn:
+                best, best_lsn = node, lsn
+        return best
+
+    def _wait_caught_up(self, chosen: Node, old: Node, seconds: float = 15.0) -> None:
+        """After a clean stop of the old writer: wait until `chosen` replayed its shutdown checkpoint."""
+        out = _controldata(old)
+        final = lsn_int(out.get("Latest checkpoint location"))
+        deadline = time.monotonic() + seconds
+        while final is not None and time.monotonic() < deadline:
+            replayed = chosen.execute("SELECT pg_last_wal_replay_lsn()::text", timeout=2)[0][0]
+            if (lsn_int(replayed) or 0) >= final:
+                return
+            time.sleep(0.1)
+
+    def _after_promotion(self, node: Node) -> None:
+        with node.connect(2) as conn:
+            conn.execute("ALTER SYSTEM SET synchronous_standby_names = ''")
+            conn.execute("ALTER SYSTEM RESET primary_conninfo")
+            conn.execute("ALTER SYSTEM RESET primary_slot_name")
+            conn.execute("SELECT pg_reload_conf()")
+        self.sync_applied = ""
+        self._ensure_slots(node)
+
+    # ---- control API --------------------------------------------------------------------------
+
+    def status(self) -> dict:
+        writer = self.writer
+        replication = {}
+        if writer.probe and self.healthy(writer):
+            replication = {r["name"]: r for r in writer.probe["replication"] or []}
+        nodes = []
+        for node in self.nodes.values():
+            is_writer = node is writer
+            row = replication.get(slot_name(node.name))
+            lag_bytes = lag_seconds = None
+            if is_writer:
+                lag_bytes, lag_seconds = 0, 0.0
+            elif row and row["state"] == "streaming":
+                lag_bytes = int(row["lag_bytes"] or 0)
+                lag_seconds = float(row["lag_seconds"] or 0.0)
+            nodes.append({
+                "name": node.name, "zone": node.zone, "role": "writer" if is_writer else "reader",
+                "port": node.port, "alive": self.healthy(node), "process": node.alive(),
+                "paused": node.paused, "stopped": not node.wanted_up,
+                "rejoining": node.name in self.workers or node.busy,
+                "replay_lag_bytes": lag_bytes, "replay_lag_seconds": lag_seconds,
+            })
+        return {"writer": writer.name, "cluster_endpoint": self.cluster_port, "reader_endpoint": self.ports["reader"],
+                "synchronous_standby_names": self.sync_applied, "nodes": nodes,
+                "failovers": list(self.state["failovers"])}
+
+    def fault(self, name, action) -> dict:
+        if action not in ACTIONS:
+            raise ControlError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
+        if name == "writer":
+            name = self.state["writer"]
+        if name not in self.nodes:
+            raise ControlError(f"unknown node {name!r}; use writer or one of {', '.join(self.nodes)}")
+        node = self.nodes[name]
+        if action == "restart":
+            return self._restart(node)
+        with self.lock:
+            if action == "kill":
+                node.kill()
+            elif action == "stop":
+                node.wanted_up = False
+                node.busy = True
+                try:
+                    node.stop()
+                finally:
+                    node.busy = False
+            elif action == "pause":
+                if not node.alive():
+                    raise ControlError(f"{name} is not running; restart it first")
+                node.pause()
+            elif action == "resume":
+                node.resume()
+            log(f"fault: {action} {name}")
+            return {"node": name, "action": action, "role": "writer" if node is self.writer else "reader"}
+
+    def _restart(self, node: Node) -> dict:
+        """Reboot one node (as reboot-db-instance does): the writer stays the writer."""
+        with self.lock:
+            if node.name in self.workers:
+                raise ControlError(f"{node.name} is already being brought back; wait a few seconds")
+            node.wanted_up = True
+            node.busy = True
+        try:
+            node.stop()
+            if node is self.writer:
+                node.start()
+                self.sync_applied = None
+            elif self.state["nodes"][node.name]["needs_rejoin"] or not node.is_standby():
+                self._rejoin(node)
+            else:
+                node.set_standby_of(self.writer)
+                node.start()
+        finally:
+            node.busy = False
+        log(f"fault: restart {node.name}")
+        return {"node": node.name, "action": "restart", "role": "writer" if node is self.writer else "reader"}
+
+    def planned_failover(self, target) -> dict:
+        if target is not None and target not in self.nodes:
+            raise ControlError(f"unknown node {target!r}; use one of {', '.join(self.nodes)}")
+        with self.lock:
+            if target == self.state["writer"]:
+                raise ControlError(f"{target} is already the writer")
+            if self.workers:
+                raise ControlError(f"{', '.join(self.workers)} is being brought back; try again in a few seconds")
+            old = self.writer
+            record = self._failover("planned failover", planned=True, target=target)
+            old.busy = True
+        try:
+            self._rejoin(old)
+        finally:
+            old.busy = False
+        return record
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _close(conn):
+    if conn is not None:
+        try:
+            conn.close()
+        except Exception:
+            pass
+    return None
+
+
+def _controldata(node: Node) -> dict[str, str]:
+    import subprocess
+
+    out = subprocess.run([os.path.join(bin_dir(), "pg_controldata"), "-D", str(node.pgdata)],
+                         capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"}).stdout
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())}
+
+
+def _now() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+
+
+def read_credentials(data: Path) -> dict[str, str]:
+    path = data / "credentials.json"
+    if path.exists():
+        try:
+            creds = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"aurora: {path.name} is not readable JSON ({exc}); rewrite it as "
+                             '{"user": ..., "password": ..., "database": ...}')
+    else:
+        creds = {"user": os.environ.get("LABRUNNER_MASTER_USER"),
+                 "password": os.environ.get("LABRUNNER_MASTER_PASSWORD"),
+                 "database": os.environ.get("LABRUNNER_MASTER_DATABASE")}
+    missing = [key for key in ("user", "password", "database") if not creds.get(key)]
+    if missing:
+        raise SystemExit(f"aurora: no master {', '.join(missing)}; write DIR/credentials.json or set "
+                         "LABRUNNER_MASTER_USER, LABRUNNER_MASTER_PASSWORD and LABRUNNER_MASTER_DATABASE")
+    if creds["user"] == ADMIN_USER:
+        raise SystemExit(f"aurora: the master user cannot be named {ADMIN_USER} (the supervisor's own role)")
+    return {key: str(creds[key]) for key in ("user", "password", "database")}
+
+
+def parse_args(argv: list[str] | None = None):
+    parser = argparse.ArgumentParser(prog="python -m labrunner.services.aurora_cluster",
+                                     description="Run an Aurora PostgreSQL stand-in cluster.")
+    parser.add_argument("--data", required=True, help="the cluster's folder")
+    parser.add_argument("--port", required=True, type=int, help="the cluster (writer) endpoint's port")
+    parser.add_argument("--ports", required=True,
+                        help='JSON: {"reader": P, "control": P, "aurora-1": P, "aurora-2": P, "aurora-3": P}')
+    args = parser.parse_args(argv)
+    try:
+        ports = json.loads(args.ports)
+    except ValueError:
+        parser.error("--ports is not JSON")
+    need = ["reader", "control"] + [name for name, _ in NODES]
+    if not isinstance(ports, dict) or any(not isinstance(ports.get(k), int) for k in need):
+        parser.error(f"--ports needs an integer port for each of {', '.join(need)}")
+    every = [args.port] + [ports[k] for k in need]
+    if len(set(every)) != len(every):
+        parser.error("--port and --ports must all be different ports")
+    if "'" in args.data:
+        parser.error("--data must not contain a single quote")
+    return Path(args.data).resolve(), args.port, {k: ports[k] for k in need}
+
+
+def main(argv: list[str] | None = None) -> int:
+    data, port, ports = parse_args(argv)
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    bin_dir()
+    ids = drop_root()           # as root: PostgreSQL's programs run as the unprivileged user
+    if ids:
+        os.lchown(data, ids["user"], ids["group"])      # they must reach DIR/nodes and DIR/archive
+        for folder in ("nodes", "archive"):
+            hand_over(data / folder)
+    supervisor = Supervisor(data, port, ports, read_credentials(data))
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    return supervisor.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
