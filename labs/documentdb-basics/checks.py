@@ -283,6 +283,8 @@ def _winning(cursor) -> list[dict]:
 
 
 def _plan_text(stages) -> str:
+    if not stages:
+        return "not a plan in MongoDB's shape (no stages)"
     return " → ".join(s["stage"] + (f"({s.get('indexName')})" if s.get("indexName") else "") for s in stages)
 
 
