@@ -458,16 +458,20 @@ def _cleanup_order(table, product_item, customer):
     _unseed(table, keys)
 
 
-def place_order_places_the_order(answer, dynamodb_resource):
+def place_order_places_the_order(answer, dynamodb_resource, lab_dir):
     table = _table(dynamodb_resource)
     product, item = _product(table, stock=5, price=12)
     customer, order_id = f"chk{_token()}", f"7{_token()}"
     try:
-        result = answer.call("place_order.py", "place_order", customer, order_id, "2026-11-30", product, 2, table=TABLE)
+        outcome, records = _metered(answer, lab_dir, "place_order.py", "place_order", customer, order_id,
+                                    "2026-11-30", product, 2)
         stock, placed = _stock(table, item), _placed(table, customer, "2026-11-30", order_id)
     finally:
         _cleanup_order(table, item, customer)
-    got = _value(result)
+    if "raised" in outcome:
+        _fail_raised(f"place_order(table, {customer!r}, {order_id!r}, '2026-11-30', {product!r}, 2)",
+                     "place_order.py", outcome["raised"])
+    got = outcome["value"]
     expect(placed, f"place_order(table, {customer!r}, {order_id!r}, '2026-11-30', {product!r}, 2) placed no order "
                    f"under PK 'CUST#{customer}', SK 'ORDER#2026-11-30#{order_id}'")
     expect(stock == 3, f"after an order of 2 from a stock of 5, Stock is {stock}; expected 3")
@@ -475,6 +479,10 @@ def place_order_places_the_order(answer, dynamodb_resource):
     for name, want in (("Status", "OPEN"), ("OrderTotal", 24), ("GSI1PK", "OPEN"),
                        ("GSI1SK", f"2026-11-30#{order_id}"), ("OrderId", order_id)):
         expect(placed.get(name) == want, f"the placed order's {name} is {placed.get(name)!r}; expected {want!r}")
+    from labrunner.checks import dynamodb_capacity as cap
+
+    return ("what placing it would cost on AWS (a transaction writes each item at 2 units per KB; the new "
+            f"order's entry in GSI1 is one more write):\n{cap.report(cap.meter(records))}")
 
 
 def place_order_refuses_short_stock(answer, dynamodb_resource):
@@ -616,6 +624,7 @@ def open_order_total_is_cheap(answer, dynamodb, dynamodb_resource, lab_dir):
             _every_page(table.query, IndexName=INDEX, KeyConditionExpression=Key("GSI1PK").eq("OPEN"))
             _every_page(table.scan, FilterExpression=Attr("GSI1PK").eq("OPEN"))
         outcome, records = _metered(answer, lab_dir, "capacity.py", "open_order_total")
+        open_orders = [i for i in table.scan(ConsistentRead=True)["Items"] if i.get("GSI1PK") == "OPEN"]
     finally:
         _unseed(table, seeded)
     if "raised" in outcome:
@@ -641,12 +650,24 @@ def open_order_total_is_cheap(answer, dynamodb, dynamodb_resource, lab_dir):
                             "A Scan (or a Query of the table) pays for every item it reads, Notes and all; GSI1 "
                             "holds only the open orders' keys and OrderTotal — Query IndexName='GSI1', "
                             "GSI1PK = 'OPEN'")
+    full = cap.read_units(sum(cap.item_size(_typed(o)) for o in open_orders))
+    scan_lines = "\n".join(f"  {c.line()}" for c in reference if c.operation == "Scan")
     per_second = 5 / rcu if rcu else float("inf")
-    return (f"what each call would cost on AWS ({cap.NOTE.lower()}):\n{lines}\n"
-            f"  a Scan with a filter for the same answer: {by_scan:g} RCU (metered just now).\n"
-            f"  On a table provisioned with 5 RCU, AWS would serve about {per_second:.0f} of your calls a second and "
-            f"{5 / by_scan if by_scan else 0:.1f} such Scans a second, then throttle "
+    return (f"what each call would cost on AWS — {cap.NOTE}\n{lines}\n"
+            f"  For comparison, metered just now:\n{scan_lines}\n"
+            f"  and the same Query of an index projecting ALL would read the whole orders, Notes and all: "
+            f"{full:g} RCU.\n"
+            f"  On a table provisioned with 5 RCU, AWS would serve about {per_second:.0f} of your calls a second, "
+            f"but only {5 / by_scan if by_scan else 0:.1f} such Scans, then throttle "
             "(ProvisionedThroughputExceededException); the stand-in never throttles")
+
+
+def _typed(item):
+    """A resource-layer item (plain Python values) in DynamoDB JSON, for sizing."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {name: serializer.serialize(value) for name, value in item.items()}
 
 
 def _every_page(read, **kwargs):

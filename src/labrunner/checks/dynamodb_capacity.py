@@ -18,7 +18,9 @@ transactional write as nothing). So the meter works the figures out itself:
   and the projected attributes only, which is why a narrow projection is cheaper;
 - writes: 1 KB units, 2 per KB in a transaction. PutItem and UpdateItem are charged on the
   larger of the item before and after, DeleteItem on the item deleted, each item of a batch
-  on its own, and a write whose condition fails on the item it left alone (at least 1);
+  on its own, and a write whose condition fails on the item it left alone (at least 1). A
+  ConditionCheck in a transaction is metered as a transactional write of the item it checks,
+  and a cancelled transaction like one that ran: labrunner's reading, not an example AWS gives;
 - global secondary indexes: each write that changes an index entry costs the index a write
   of that entry's size (a standard write, even inside a transaction); changing an index key
   costs two (the old entry deleted, the new one put); an item without the index's key
@@ -241,15 +243,17 @@ def _meter_writes(record) -> Charge:
         before, after = write.get("before"), write.get("after")
         size = max(item_size(before), item_size(after))
         wcu += write_units(size, transactional=transactional)
-        parts.append(f"{write['action']} {_kb(size)}")
+        outside = [index["IndexName"] for index in write.get("indexes", [])
+                   if index_entry(before, index, write["table_keys"]) is None
+                   and index_entry(after, index, write["table_keys"]) is None]
+        note = f" (no entry in {', '.join(outside)}: sparse)" if outside else ""
+        parts.append(f"{write['action']} {_kb(size)}{note}")
         for name, units in _index_writes(write).items():
             index_wcu[name] = index_wcu.get(name, 0.0) + units
     tables = sorted({w["table"] for w in record["writes"]})
     how = "transactional, 2 units per KB" if transactional else "1 unit per KB"
     failed = "; refused (a failed condition still costs its write)" if record.get("failed") else ""
-    sparse = [name for name in record.get("indexes_skipped", [])]
-    skipped = f"; no entry in {', '.join(sparse)} (sparse)" if sparse else ""
-    detail = f"{', '.join(parts) or 'nothing'} ({how}){failed}{skipped}"
+    detail = f"{', '.join(parts) or 'nothing'} ({how}){failed}"
     return Charge(record["operation"], ", ".join(tables), wcu=wcu, detail=detail, index_wcu=index_wcu)
 
 
@@ -459,11 +463,6 @@ class Recorder:
                 writes.append({"action": target["action"], "table": target["table"], "table_keys": info["keys"],
                                "indexes": info["indexes"], "before": target["before"], "after": after})
             record["writes"] = writes
-            record["indexes_skipped"] = sorted({
-                index["IndexName"] for w in writes for index in w["indexes"]
-                if w["action"] != "condition-check"
-                and index_entry(w["before"], index, w["table_keys"]) is None
-                and index_entry(w["after"], index, w["table_keys"]) is None})
         elif operation in PARTIQL:
             statements = [request.get("Statement", "")] + [s.get("Statement", "") for s in
                                                           request.get("Statements") or request.get("TransactStatements") or []]
