@@ -109,12 +109,6 @@ def exports(endpoint: Endpoint) -> dict[str, str]:
             "GREMLIN_PORT": str(endpoint.port), "GREMLIN_TRAVERSAL_SOURCE": gremlin_server.TRAVERSAL_SOURCE}
 
 
-def prompt(endpoint: Endpoint, label: str) -> int:
-    from labrunner.services import gremlin_prompt
-
-    return gremlin_prompt.open_prompt(endpoint, label)
-
-
 def doctor_notes() -> list[tuple[str, bool, str]]:
     java = gremlin_server.find_java()
     if java is None:
@@ -142,6 +136,6 @@ SERVICE = Service(
     start_timeout=90.0,
     keeps_data=True,        # TinkerGraph's graphLocation: written on a clean stop, read on start
     learner_client="labrunner.services.neptune_gremlin:learner_client",
-    prompt="labrunner.services.neptune_gremlin:prompt",
+    prompt="labrunner.services.gremlin_prompt:open_prompt",
     doctor_notes="labrunner.services.neptune_gremlin:doctor_notes",
 )
