@@ -111,6 +111,34 @@ def header_hash(block: dict) -> str:
     return module.block_hash(block)
 
 
+# What a node or web3.py says when a transaction is built wrong, and the fix (checked in order).
+ENGINE_ERRORS = [
+    ("nonce too low", "the nonce was already used: take it from w3.eth.get_transaction_count(account.address) "
+                      "just before you sign"),
+    ("insufficient funds", "the account cannot pay value + gas × price: check the amount is in wei and that you "
+                           "pay from the account of the key you were given"),
+    ("intrinsic gas too low", "the gas limit is below what the transaction needs: a payment needs 21,000; "
+                              "let build_transaction or w3.eth.estimate_gas work it out for anything else"),
+    ("is not in the chain after", "the transaction was sent but never mined: a nonce beyond the account's next "
+                                  "one waits forever — take it from w3.eth.get_transaction_count(account.address)"),
+    ("only accepts checksum addresses", "web3.py refuses an address in lower case: "
+                                        "Web3.to_checksum_address(address)"),
+    ("invalid fields", "web3.py refuses a field of the transaction (an address in lower case? "
+                       "Web3.to_checksum_address(address))"),
+]
+
+
+def value_of(result):
+    """The learner's returned value; a failure naming the fix for the errors learners meet."""
+    if result.ok:
+        return result.value
+    text = result.error_message.lower()
+    for words, fix in ENGINE_ERRORS:
+        if words in text:
+            fail(f"{result.describe_call()} raised {result.error_type}: {result.error_message[:120]} — {fix}")
+    return result.value_or_fail()
+
+
 def _number(value):
     if isinstance(value, str):
         try:
@@ -121,7 +149,7 @@ def _number(value):
 
 
 def _verdict(result, what: str) -> tuple[bool, object]:
-    value = result.value_or_fail()
+    value = value_of(result)
     expect(isinstance(value, dict) and "valid" in value,
            f"verify_chain returned {value!r} for {what}; expected a dict like "
            "{'valid': False, 'broken_at': 7}")
@@ -135,7 +163,7 @@ def balances_match_the_node(web3, accounts, answer):
     amount = random.randint(1, 10**6) * 10**12            # moves some wei: no balance stays round
     web3.eth.wait_for_transaction_receipt(
         web3.eth.send_transaction({"from": payer.address, "to": payee.address, "value": amount}), timeout=10)
-    value = answer.call(FILE, "balances", **NODE).value_or_fail()
+    value = value_of(answer.call(FILE, "balances", **NODE))
     expect(isinstance(value, dict), f"balances returned {type(value).__name__} {str(value)[:80]}; "
                                     "expected a dict {address: balance in wei}")
     listed = web3.eth.accounts
@@ -159,9 +187,13 @@ def payment_is_signed_and_mined(web3, accounts, answer):
     from eth_account import Account
 
     sender = fresh_account(web3, accounts)
+    for _ in range(random.randint(1, 3)):         # it has paid before: its next nonce is not 0
+        send_signed(web3, sender, {"to": accounts[0].address, "value": 1, "gas": 21_000,
+                                   "gasPrice": web3.eth.gas_price, "chainId": web3.eth.chain_id})
+    sent_before = web3.eth.get_transaction_count(sender.address)
     to = Account.create().address
     amount = random.randint(10**15, 10**17)
-    value = answer.call(FILE, "send_payment", key_of(sender), to, amount, **NODE).value_or_fail()
+    value = value_of(answer.call(FILE, "send_payment", key_of(sender), to, amount, **NODE))
     received = web3.eth.get_balance(to)
     if received == 0:
         sent_from = _recent_payment_to(web3, to)
@@ -170,7 +202,7 @@ def payment_is_signed_and_mined(web3, accounts, answer):
                  f"were given ({sender.address}) — sign it with that key: w3.eth.account.from_key(private_key)")
         fail(f"{to} received nothing: send_payment sent no payment that made it into a block "
              "(send the signed bytes with w3.eth.send_raw_transaction, then wait for the receipt)")
-    if not web3.eth.get_transaction_count(sender.address):
+    if web3.eth.get_transaction_count(sender.address) == sent_before:
         fail(f"the payment to {to} came from {_recent_payment_to(web3, to) or 'another account'}, not from the "
              f"account of the private key you were given ({sender.address}) — sign it with that key: "
              "w3.eth.account.from_key(private_key)")
@@ -211,7 +243,7 @@ def read_chain_returns_every_block(web3, answer):
         fail(f"read_chain returned all {len(blocks)} blocks, more than a check can carry back "
              f"({int(result.error_message):,} bytes as JSON): your chain has grown long. `labrunner reset` "
              "starts a fresh, short chain for this step (your files stay)")
-    value = result.value_or_fail()
+    value = value_of(result)
     expect(isinstance(value, list), f"read_chain returned {type(value).__name__}; expected a list of blocks")
     latest = web3.eth.block_number
     expect(len(value) >= len(blocks), f"read_chain returned {len(value)} blocks; the chain has {len(blocks)} "
@@ -278,7 +310,7 @@ def registry_is_deployed_by_the_key(web3, accounts, answer, lab_dir):
         fail(f"the deployment reverted ({result.error_message[:60]}): the code sent ran as the contract's "
              "constructor and refused — deploy AssetRegistry.json's 'bytecode' (the creation code, which "
              "returns the contract), not 'deployedBytecode'")
-    address = result.value_or_fail()
+    address = value_of(result)
     expect(isinstance(address, str) and address.startswith("0x") and len(address) == 42,
            f"deploy_registry returned {str(address)[:80]!r}; expected the contract's address "
            "(receipt['contractAddress'])")
@@ -311,8 +343,8 @@ def register_records_the_owner(web3, accounts, answer, lab_dir):
     asset_id = random.randint(1000, 999_999)
     description = random.choice(["container MSCU 4412", "pallet of coffee", "painting, oil on canvas",
                                  "turbine blade 17"]) + f" #{asset_id}"
-    value = answer.call(FILE, "register_asset", registry.address, key_of(owner), asset_id, description,
-                        **NODE).value_or_fail()
+    value = value_of(answer.call(FILE, "register_asset", registry.address, key_of(owner), asset_id, description,
+                        **NODE))
     found = registry.functions.ownerOf(asset_id).call()
     expect(int(found, 16) != 0, f"asset {asset_id} is not registered in {registry.address} — call "
                                 "register(asset_id, description) in a signed transaction")
@@ -342,7 +374,7 @@ def history_comes_from_the_events(web3, accounts, answer, lab_dir):
         {"from": second.address}))
     send_signed(web3, second, registry.functions.transfer(asset_id, third.address).build_transaction(
         {"from": second.address}))
-    value = answer.call(FILE, "asset_history", registry.address, asset_id, **NODE).value_or_fail()
+    value = value_of(answer.call(FILE, "asset_history", registry.address, asset_id, **NODE))
     truth = [first.address, second.address, third.address]
     expect(isinstance(value, list), f"asset_history returned {str(value)[:80]}; expected a list of owners")
     if len(value) > len(truth):
@@ -362,8 +394,8 @@ def revert_is_reported_not_ignored(web3, accounts, answer, lab_dir):
     asset_id = random.randint(1, 10**6)
     send_signed(web3, owner, registry.functions.register(asset_id, "a pallet of coffee").build_transaction(
         {"from": owner.address}))
-    refused = answer.call(FILE, "transfer_asset", registry.address, key_of(stranger), asset_id,
-                          buyer.address, **NODE).value_or_fail()
+    refused = value_of(answer.call(FILE, "transfer_asset", registry.address, key_of(stranger), asset_id,
+                          buyer.address, **NODE))
     expect(same_address(registry.functions.ownerOf(asset_id).call(), owner.address),
            f"asset {asset_id} changed hands though {stranger.address} does not own it")
     expect(isinstance(refused, dict) and "ok" in refused,
@@ -376,8 +408,8 @@ def revert_is_reported_not_ignored(web3, accounts, answer, lab_dir):
     expect("not the owner" in reason,
            f"transfer_asset says the transfer failed, with the reason {reason[:80]!r}; the contract's reason "
            "is 'not the owner' (in the ContractLogicError web3.py raises)")
-    done = answer.call(FILE, "transfer_asset", registry.address, key_of(owner), asset_id, buyer.address,
-                       **NODE).value_or_fail()
+    done = value_of(answer.call(FILE, "transfer_asset", registry.address, key_of(owner), asset_id, buyer.address,
+                       **NODE))
     now = registry.functions.ownerOf(asset_id).call()
     expect(same_address(now, buyer.address),
            f"the owner's own transfer of asset {asset_id} to {buyer.address} did not happen (its owner is "

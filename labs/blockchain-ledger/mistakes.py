@@ -13,12 +13,20 @@ def balances_in_ether(workspace):
 
 
 def payment_from_the_nodes_account(workspace):
-    """Sends from the node's first account (the node signs) instead of the key it was given."""
+    """Lets the node sign, from its first account, instead of signing with the key it was given."""
     workspace.install_variant("ledger.py", PAYMENT, {
         "    receipt = _sign_and_send(w3, account, transaction)\n    return {\"hash\"":
-        "    transaction[\"from\"] = w3.eth.accounts[0]\n"
-        "    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(transaction))\n"
+        "    tx_hash = w3.eth.send_transaction({\"from\": w3.eth.accounts[0], \"to\": transaction[\"to\"],\n"
+        "                                       \"value\": amount_wei})\n"
+        "    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)\n"
         "    return {\"hash\""})
+
+
+def nonce_written_as_zero(workspace):
+    """Nonce 0, as in the first transaction an account sends: an account that has paid before refuses it."""
+    workspace.install_variant("ledger.py", PAYMENT, {
+        '"nonce": w3.eth.get_transaction_count(account.address),\n        "gas": 21_000,':
+        '"nonce": 0,\n        "gas": 21_000,'})
 
 
 def block_from_the_chain_not_the_receipt(workspace):
