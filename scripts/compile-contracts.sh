@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compile the labs' Solidity contracts, once, when a lab is written or its contract changes:
 #
-#   scripts/compile-contracts.sh
+#   scripts/compile-contracts.sh            (LABS_DIR=… compiles another labs folder: tests use it)
 #
 # For every labs/*/workspace/contracts/NAME.sol, writes NAME.json beside it: the ABI, the
 # bytecode a learner deploys, the runtime bytecode a check compares, and the compiler that made
@@ -22,7 +22,7 @@ if [ ! -f "$TOOLS/node_modules/solc/package.json" ]; then
 fi
 
 found=0
-for source in "$HERE"/labs/*/workspace/contracts/*.sol; do
+for source in "${LABS_DIR:-$HERE/labs}"/*/workspace/contracts/*.sol; do
   [ -f "$source" ] || continue
   found=1
   NODE_PATH="$TOOLS/node_modules" node - "$source" "$EVM_VERSION" <<'JS'

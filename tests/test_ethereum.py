@@ -308,3 +308,17 @@ def test_a_fetch_error_is_said_as_anvil_not_in_the_cache(no_network):
     with pytest.raises(ServiceError) as raised:
         anvil_engine.binary()
     assert raised.value.message.startswith("anvil 1.7.1 is not in the engine cache and could not be fetched")
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="compiling needs npm (the solc package)")
+def test_the_shipped_bytecode_is_what_the_shipped_source_compiles_to(tmp_path):
+    """scripts/compile-contracts.sh, run on a copy of the lab's Solidity source, writes exactly the
+    AssetRegistry.json the lab ships: the bytecode learners deploy comes from the source beside it."""
+    shipped = REPO / "labs" / LAB / "workspace" / "contracts"
+    copy = tmp_path / "labs" / LAB / "workspace" / "contracts"
+    copy.mkdir(parents=True)
+    shutil.copy(shipped / "AssetRegistry.sol", copy)
+    done = subprocess.run(["bash", str(REPO / "scripts" / "compile-contracts.sh")], capture_output=True, text=True,
+                          env=dict(os.environ, LABS_DIR=str(tmp_path / "labs")), timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (copy / "AssetRegistry.json").read_text() == (shipped / "AssetRegistry.json").read_text()
