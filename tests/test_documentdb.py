@@ -199,3 +199,18 @@ def test_documentdb_image_serves_pymongo_with_the_mongo_images_variables(standin
                 anon.shop.products.find_one()
     claimed = re.search(r"secantus-(\S+?)\)", engine)
     assert engine.startswith("SecantusDB") and claimed and build.get("secantusVersion") == claimed.group(1)
+
+
+def test_doctor_warns_without_avx_and_names_the_fallback(monkeypatch):
+    monkeypatch.setattr(documentdb, "_kernel", lambda: (6, 1, 0))
+    monkeypatch.setattr(documentdb, "_cpu_flags", lambda: {"fpu", "sse2", "lm", "sse4_2"})     # x86-64, no AVX
+    notes = {item: (ok, detail) for item, ok, detail in documentdb.doctor_notes()}
+    ok, detail = notes["documentdb CPU"]
+    assert not ok and "no AVX" in detail and documentdb.IMAGE in detail
+    assert "--runtime local" in detail and "LABRUNNER_IMAGE_DOCUMENTDB" in detail
+    assert notes["documentdb local server"][0] and "--runtime local runs" in notes["documentdb local server"][1]
+    monkeypatch.setattr(documentdb, "_cpu_flags", lambda: {"fpu", "sse2", "lm", "avx", "avx2"})
+    assert documentdb.doctor_notes()[0][1] is True
+    monkeypatch.setattr(documentdb, "_kernel", lambda: (6, 19, 2))      # MongoDB 8.0 stops at start there
+    kernel = [n for n in documentdb.doctor_notes() if n[0] == "documentdb kernel"]
+    assert kernel and kernel[0][1] is False and "6.19.2" in kernel[0][2]

@@ -102,6 +102,23 @@ def _kernel() -> tuple[int, int, int] | None:
     return tuple(int(part or 0) for part in found.groups()) if found else None
 
 
+def _local_choice() -> str:
+    import shutil
+
+    from labrunner.errors import RuntimeUnavailable
+    from labrunner.services import mongo_server
+
+    mongod = shutil.which("mongod")
+    try:
+        kind = mongo_server.which()
+    except RuntimeUnavailable as exc:
+        return f"--runtime local has none: {exc.message}"
+    if kind == "mongod":
+        return f"--runtime local runs this machine's mongod ({mongod}), chosen before SecantusDB"
+    skipped = f" ({mongo_server.OVERRIDE} skips the mongod on PATH)" if mongod else " (no mongod on PATH)"
+    return f"--runtime local runs SecantusDB from PyPI{skipped}"
+
+
 def doctor_notes() -> list[tuple[str, bool, str]]:
     """AVX (MongoDB 5.0 and later need it), the kernels MongoDB 8.0 refuses, and which local
     server `--runtime local` would run."""
@@ -123,12 +140,7 @@ def doctor_notes() -> list[tuple[str, bool, str]]:
     if kernel and (6, 19, 0) <= kernel < (7, 0, 14):
         notes.append(("documentdb kernel", False, f"Linux {'.'.join(map(str, kernel))}: MongoDB 8.0 stops at "
                                                   "start on kernels 6.19 to 7.0.13 (its TCMalloc) — " + fallback))
-    try:
-        recipe = MongoServer()
-        recipe.find()
-        notes.append(("documentdb local", True, f"--runtime local runs {recipe.version()}"))
-    except RuntimeUnavailable as exc:
-        notes.append(("documentdb local", True, f"--runtime local: {exc.message}"))
+    notes.append(("documentdb local server", True, _local_choice()))
     return notes
 
 

@@ -121,7 +121,7 @@ class MongoServer:
         if which() == "mongod":
             out = subprocess.run([_mongod(), "--version"], capture_output=True, text=True, timeout=20).stdout
             return (out.strip().splitlines() or ["mongod"])[0] + f" ({_mongod()})"
-        return f"SecantusDB {_secantus_version()} (secantusd-py, run with {sys.executable})"
+        return f"version {_secantus_version()}, run by {sys.executable} (no mongod on PATH, which would come first)"
 
     def _argv(self, port: int, data_dir: str, *, auth: bool) -> list[str]:
         if which() == "mongod":
