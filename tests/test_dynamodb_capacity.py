@@ -238,3 +238,33 @@ def test_recorder_meters_writes_transactions_and_failed_conditions(shop):
     assert refused.wcu == 1 and "refused" in refused.detail
     assert get.rcu == 1
     assert low.get_item(TableName="Shop", Key={"PK": {"S": "P#1"}, "SK": {"S": "STOCK"}})["Item"]["Stock"] == {"N": "2"}
+
+
+@pytest.mark.local
+def test_a_client_outliving_a_recorder_is_metered_by_the_next(shop):
+    """A check's own client is used under several Recorders in one process: the second must
+    still see the wire requests (a first version bound its botocore handlers to the first
+    Recorder, and the second recorded 'not metered')."""
+    from boto3.dynamodb.conditions import Key
+
+    for _ in range(2):
+        with cap.Recorder() as recorder:
+            shop.query(KeyConditionExpression=Key("PK").eq("CUST#1"))
+        (charge,) = cap.meter(recorder.records)
+        assert "meter_error" not in recorder.records[0], recorder.records[0]
+        assert charge.rcu == 2.5 and "read 6 items" in charge.detail
+
+
+@pytest.mark.local
+def test_the_meter_leaves_the_learners_answers_alone(shop):
+    """What the function sees is what it would see without the meter: the same items, and the
+    same exception for a refused write."""
+    from botocore.exceptions import ClientError
+
+    plain = shop.get_item(Key={"PK": "CUST#1", "SK": "ORDER#2026-11-01#0"})["Item"]
+    with cap.Recorder():
+        metered = shop.get_item(Key={"PK": "CUST#1", "SK": "ORDER#2026-11-01#0"})["Item"]
+        with pytest.raises(ClientError) as refused:
+            shop.put_item(Item={"PK": "CUST#1", "SK": "ORDER#2026-11-01#0"}, ConditionExpression="attribute_not_exists(PK)")
+    assert metered == plain
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
