@@ -23,6 +23,7 @@ from labrunner.errors import RuntimeUnavailable
 VERSION = "3.7.3"
 HEAP = "256m"          # TinkerGraph for a lab is a few thousand elements: 256 MB fits a class laptop
 TRAVERSAL_SOURCE = "g"
+COST = "starts in about 3 s and holds about 150 MB (heap capped at 256 MB)"   # benchmarks/ready.py, 2 cores
 JAVA_INSTALL = ("install Java 11 or later (Debian/Ubuntu: sudo apt-get install default-jre-headless; "
                 "macOS: brew install openjdk; Windows: winget install EclipseAdoptium.Temurin.21.JRE), "
                 "or set JAVA_HOME — or use --runtime docker")
@@ -234,7 +235,7 @@ class GremlinServerRecipe:
 
     @property
     def standin(self) -> str:
-        return f"{describe()}, the real Apache TinkerPop server"
+        return f"{describe()}, the real Apache TinkerPop server; {COST}"
 
     def find(self) -> str:
         require_java()

@@ -124,7 +124,8 @@ SERVICE = Service(
     name="neptune-gremlin",
     aws_name="Amazon Neptune (Gremlin)",
     image=IMAGE,
-    docker_standin="Gremlin Server 3.7.3 with TinkerGraph (Apache TinkerPop, the reference Gremlin server)",
+    docker_standin="Gremlin Server 3.7.3 with TinkerGraph (Apache TinkerPop, the reference Gremlin server); "
+                   + gremlin_server.COST.replace("3 s", "4 s"),
     container_port=8182,
     probe=probe,
     reset=reset,
