@@ -214,3 +214,54 @@ def test_doctor_warns_without_avx_and_names_the_fallback(monkeypatch):
     monkeypatch.setattr(documentdb, "_kernel", lambda: (6, 19, 2))      # MongoDB 8.0 stops at start there
     kernel = [n for n in documentdb.doctor_notes() if n[0] == "documentdb kernel"]
     assert kernel and kernel[0][1] is False and "6.19.2" in kernel[0][2]
+
+
+FAKE_MONGOD = '''#!{python}
+"""A stand-in for mongod on PATH: mongod's command line, served by SecantusDB (tests the choice
+and the mongod recipe's contract, not MongoDB itself)."""
+import os, sys
+args = sys.argv[1:]
+if "--version" in args:
+    print("db version v0.0.0-test-mongod")
+    sys.exit(0)
+value = lambda flag: args[args.index(flag) + 1]
+server = [sys.executable, "-c", {main!r}, "--host", value("--bind_ip"), "--port", value("--port"),
+          "--storage-path", value("--dbpath"), "--standalone", "--log-level", "WARNING"]
+os.execv(sys.executable, server + (["--auth"] if "--auth" in args else []))
+'''
+
+
+@pytest.mark.local
+def test_mongod_on_path_is_the_first_choice(tmp_path, monkeypatch):
+    from labrunner.runtimes.base import wait_ready
+    from labrunner.runtimes.local import LocalRuntime
+    from labrunner.services import mongo_server
+
+    fake = tmp_path / "bin" / "mongod"
+    fake.parent.mkdir()
+    fake.write_text(FAKE_MONGOD.format(python=sys.executable, main=mongo_server.SECANTUS_MAIN))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    recipe = documentdb.SERVICE.local
+    assert mongo_server.which() == "mongod" and recipe.find() == "mongod"
+    assert recipe.standin == "MongoDB (this machine's mongod)"
+    assert recipe.version().startswith("db version v0.0.0-test-mongod")
+    argv = recipe.argv(4567, str(tmp_path))
+    assert argv[0] == str(fake) and argv[argv.index("--bind_ip") + 1] == LOOPBACK and "--auth" in argv
+    runtime = LocalRuntime()
+    state = runtime.launch(documentdb.SERVICE, lab_id="mongod-test", session_id="mongodtest", port=None)
+    try:
+        endpoint = wait_ready(runtime, documentdb.SERVICE, state)
+        db = documentdb.SERVICE.fixtures["mongo"](endpoint)
+        try:
+            db.products.insert_one({"sku": "M-1"})
+            assert db.products.count_documents({}) == 1
+        finally:
+            db.close()
+        with MongoClient(LOOPBACK, endpoint.port, directConnection=True, serverSelectionTimeoutMS=5000) as anon:
+            with pytest.raises(OperationFailure):
+                anon.catalog.products.find_one()
+    finally:
+        runtime.remove(state)
+    monkeypatch.setenv(mongo_server.OVERRIDE, "secantus")
+    assert mongo_server.which() == "secantus" and "SecantusDB" in recipe.standin
