@@ -150,6 +150,23 @@ def test_local_server_listens_on_loopback_opens_a_python_prompt_and_notes_where(
             fh.write(QUERIES_WITH_WHERE)
         result = cli("check", LAB, "--step", "2", "--json")
         assert "Amazon DocumentDB does not support $where" in result.out, result.out
+        # where the server runs $where (MongoDB 8.0), the check passes and says what DocumentDB would refuse
+        from labrunner.checks.answer import AnswerResult
+        from labrunner.labs import catalog
+
+        class MongoRanIt:
+            def call(self, file, function, tags, brand, **kwargs):
+                token = brand.removeprefix("Maker")
+                skus = sorted(f"CHK-{token}-{s}" for s in ("BOTH", "BRAND", "REVERSED"))
+                return AnswerResult(file, function, (tags, brand), value=skus, calls=["find[$or,$where]"])
+
+        checks = catalog.get(LAB).modules["checks"]
+        db = documentdb.SERVICE.fixtures["mongo"](session.endpoint("documentdb"))
+        try:
+            passed_with = checks.tagged_or_by_brand_is_right(db, MongoRanIt())
+        finally:
+            db.close()
+        assert passed_with.startswith("note: Amazon DocumentDB does not support $where")
     finally:
         cli("down", "--all", "--wipe")
 
