@@ -265,6 +265,7 @@ def test_the_meter_leaves_the_learners_answers_alone(shop):
     with cap.Recorder():
         metered = shop.get_item(Key={"PK": "CUST#1", "SK": "ORDER#2026-11-01#0"})["Item"]
         with pytest.raises(ClientError) as refused:
-            shop.put_item(Item={"PK": "CUST#1", "SK": "ORDER#2026-11-01#0"}, ConditionExpression="attribute_not_exists(PK)")
+            shop.put_item(Item={"PK": "CUST#1", "SK": "ORDER#2026-11-01#0"},
+                          ConditionExpression="attribute_not_exists(PK)")
     assert metered == plain
     assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"

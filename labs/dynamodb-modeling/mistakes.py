@@ -150,7 +150,9 @@ def open_orders_with_scan(lab, dynamodb, workspace):
 
     kwargs = {"FilterExpression": Attr("GSI1PK").eq("OPEN")}''',
         "        page = table.query(**kwargs)\n        ids += [entry":
-        "        page = table.scan(**kwargs)\n        page[\"Items\"].sort(key=lambda e: e[\"GSI1SK\"])\n        ids += [entry"})
+        "        page = table.scan(**kwargs)\n"
+        "        page[\"Items\"].sort(key=lambda e: e[\"GSI1SK\"])\n"
+        "        ids += [entry"})
 
 
 # ---- step 5 ----------------------------------------------------------------------

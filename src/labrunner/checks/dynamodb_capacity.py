@@ -176,8 +176,8 @@ def meter(records: list[dict]) -> list[Charge]:
     charges = []
     for record in records:
         if "meter_error" in record:
-            charges.append(Charge(record["operation"], record.get("table") or "?",
-                                  detail=f"not metered: the meter could not read what it touched ({record['meter_error']})"))
+            why = f"not metered: the meter could not read what it touched ({record['meter_error']})"
+            charges.append(Charge(record["operation"], record.get("table") or "?", detail=why))
             continue
         handler = _METERS.get(record["operation"], _unmetered)
         charge = handler(record)
@@ -464,8 +464,8 @@ class Recorder:
                                "indexes": info["indexes"], "before": target["before"], "after": after})
             record["writes"] = writes
         elif operation in PARTIQL:
-            statements = [request.get("Statement", "")] + [s.get("Statement", "") for s in
-                                                          request.get("Statements") or request.get("TransactStatements") or []]
+            batch = request.get("Statements") or request.get("TransactStatements") or []
+            statements = [request.get("Statement", "")] + [s.get("Statement", "") for s in batch]
             record.update(table="", statements=[s for s in statements if s])
         else:
             return None                      # DescribeTable, ListTables...: no capacity
