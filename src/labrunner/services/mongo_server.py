@@ -70,8 +70,8 @@ def which() -> str:
         return "secantus"
     raise RuntimeUnavailable(
         "no local MongoDB-protocol server is installed (neither mongod on PATH nor SecantusDB from PyPI)",
-        f'install one: pip install "labrunner[local]" (SecantusDB {SECANTUS_VERSION}; Linux x86-64, '
-        "Python 3.11) — or use Docker: --runtime docker")
+        f'install one: pip install "labrunner[local]" (SecantusDB {SECANTUS_VERSION} from PyPI) — or use '
+        "Docker: --runtime docker")
 
 
 def secantus_argv(port: int, data_dir: str, *, auth: bool = True) -> list[str]:
