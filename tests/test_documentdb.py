@@ -282,3 +282,72 @@ def test_mongod_on_path_is_the_first_choice(tmp_path, monkeypatch):
         runtime.remove(state)
     monkeypatch.setenv(mongo_server.OVERRIDE, "secantus")
     assert mongo_server.which() == "secantus" and "SecantusDB" in recipe.standin
+
+
+def _spawn(*args: str, timeout: float = 90):
+    import pexpect
+
+    env = dict(os.environ, COLUMNS="100", LINES="50", TERM="dumb", NO_COLOR="1")
+    labrunner = os.path.join(os.path.dirname(sys.executable), "labrunner")
+    return pexpect.spawn(labrunner, list(args), env=env, encoding="utf-8", timeout=timeout, dimensions=(50, 100))
+
+
+def _work(cli, command: str, **kwargs) -> subprocess.CompletedProcess:
+    """The learner's second terminal: `eval "$(labrunner env)"`, then a command in the lab folder."""
+    env = dict(os.environ, **_env_exports(cli))
+    return subprocess.run(command, shell=True, cwd=sessions.find(LAB).workspace, env=env, capture_output=True,
+                          text=True, timeout=120, **kwargs)
+
+
+LANTERN = ("db.products.insert_one({'sku': 'LANTERN-01', 'name': 'Trail lantern', 'category': 'outdoor', "
+           "'brand': 'Lysa', 'price': 24.5, 'currency': 'EUR', 'stock': 10, 'tags': ['camping', 'light'], "
+           "'specs': {'lumens': 200, 'battery': 'USB-C'}})\n")
+
+
+@pytest.mark.local
+def test_a_learner_walks_the_first_two_steps(cli, monkeypatch):
+    """The run loop in a pty; the loader, the Python prompt and an editor in the other terminal."""
+    import pexpect
+
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin")   # no mongosh
+    loop = _spawn("run", LAB, "--runtime", "local")
+    try:
+        while loop.expect(["Press any key for step 1", "more of the introduction"]) == 1:
+            loop.send(" ")
+        loop.send(" ")
+        loop.expect("step 1 of 8")
+        loop.expect("labrunner")
+        loaded = _work(cli, f"{sys.executable} load_catalog.py")
+        assert "loaded 23 products and 27 reviews" in loaded.stdout, loaded
+        prompt = _work(cli, f"{os.path.dirname(sys.executable)}/labrunner shell documentdb", input=LANTERN)
+        assert prompt.returncode == 0, prompt
+        loop.sendline("c")
+        loop.expect("Step 'load' complete")
+        loop.expect("step 2 of 8")
+        loop.expect("labrunner")
+        # a first try at step 2 with $lte: the loop says what is wrong and how to fix it
+        queries = (sessions.find(LAB).workspace + "/queries.py")
+        reference = catalog_solution("queries.py")
+        with open(queries, "w", encoding="utf-8") as fh:
+            fh.write(reference.replace('"$lt": max_price', '"$lte": max_price'))
+        loop.sendline("c")
+        loop.expect("'below' means \\$lt, not \\$lte")
+        loop.expect("labrunner")
+        with open(queries, "w", encoding="utf-8") as fh:
+            fh.write(reference)
+        loop.sendline("c")
+        loop.expect("Step 'queries' complete")
+        loop.expect("step 3 of 8")
+        loop.expect("labrunner")
+        loop.sendline("q")
+        loop.expect(pexpect.EOF)
+    finally:
+        if loop.isalive():
+            loop.terminate(force=True)
+        cli("down", "--all", "--wipe")
+
+
+def catalog_solution(name: str) -> str:
+    from labrunner.labs import catalog
+
+    return (catalog.get(LAB).path / "solutions" / name).read_text(encoding="utf-8")
