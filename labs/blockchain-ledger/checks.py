@@ -117,6 +117,8 @@ ENGINE_ERRORS = [
                       "just before you sign"),
     ("insufficient funds", "the account cannot pay value + gas × price: check the amount is in wei and that you "
                            "pay from the account of the key you were given"),
+    ("less than block base fee", "the fee is below the block's base fee: take the price from w3.eth.gas_price "
+                                 "(or let build_transaction fill it in)"),
     ("intrinsic gas too low", "the gas limit is below what the transaction needs: a payment needs 21,000; "
                               "let build_transaction or w3.eth.estimate_gas work it out for anything else"),
     ("is not in the chain after", "the transaction was sent but never mined: a nonce beyond the account's next "
