@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import psutil
@@ -125,6 +126,35 @@ def test_killing_the_writer_fails_over_without_losing_an_acknowledged_write(clus
     assert cluster.scalar("SELECT pg_is_in_recovery()", cluster.ports[old]) is True
 
 
+def test_a_commit_is_acknowledged_only_once_a_reader_has_it(cluster):
+    """Why no acknowledged write is lost: commits wait until ANY 1 reader has flushed them.
+    With every reader paused a commit waits; when no reader answers for a few seconds the
+    supervisor lets the writer carry on alone (as the status says), and turns it back on."""
+    healthy(cluster)
+    wait_for(lambda: (cluster.status()["synchronous_standby_names"] or "").startswith("ANY 1 ("), 10,
+             "synchronous replication to a reader")
+    readers = [n["name"] for n in cluster.status()["nodes"] if n["role"] == "reader"]
+    done = threading.Event()
+
+    def insert():
+        with cluster.connect() as conn:
+            conn.execute("INSERT INTO items VALUES (300, 'while the readers were paused')")
+        done.set()
+
+    for name in readers:
+        assert cluster.post("/fault", {"node": name, "action": "pause"})[0] == 200
+    try:
+        threading.Thread(target=insert, daemon=True).start()
+        assert not done.wait(1.5), "a commit was acknowledged while no reader could have it"
+        assert done.wait(10), "the writer did not carry on alone with every reader paused"
+        assert cluster.status()["synchronous_standby_names"] == ""
+    finally:
+        for name in readers:
+            cluster.post("/fault", {"node": name, "action": "resume"})
+    wait_for(lambda: (cluster.status()["synchronous_standby_names"] or "").startswith("ANY 1 ("), 20,
+             "synchronous replication to come back")
+
+
 def test_a_killed_reader_comes_back_by_itself(cluster):
     healthy(cluster)
     reader = next(n["name"] for n in cluster.status()["nodes"] if n["role"] == "reader")
@@ -147,6 +177,8 @@ def test_planned_failover_promotes_the_target_and_rejoins_the_old_writer(cluster
     code, record = cluster.post("/failover", {"target": target})
     assert code == 200 and record["from"] == old and record["to"] == target and record["planned"], record
     assert cluster.writer() == target and cluster.roles()[old] == "reader"
+    # The old writer is already a running reader when the call returns.
+    assert cluster.scalar("SELECT pg_is_in_recovery()", cluster.ports[old]) is True
     with cluster.connect() as conn:
         assert conn.execute("SELECT inet_server_port()").fetchone()[0] == cluster.ports[target]
         assert conn.execute("SELECT note FROM items WHERE id = 100").fetchone()[0] == "before the planned failover"
