@@ -142,10 +142,13 @@ def shop_keys_are_pk_and_sk(dynamodb):
     expect("RANGE" in keys, "Shop has no sort key; expected 'SK' as its sort (RANGE) key: it holds "
                             "'PROFILE', 'ORDER#2026-11-28#1030', 'LINE#p-mug'... under one partition key")
     expect(keys["RANGE"] == "SK", f"Shop's sort key is '{keys['RANGE']}'; expected 'SK'{hint}")
+    unlisted = [name for name in ("PK", "SK") if name not in types]
     for name in ("PK", "SK"):
         kind = types.get(name)
-        expect(kind == "S", f"Shop's key '{name}' has type {kind} ({TYPE_WORDS.get(kind, kind)}); expected S "
+        expect(kind in ("S", None), f"Shop's key '{name}' has type {kind} ({TYPE_WORDS.get(kind, kind)}); expected S "
                             "(string): its values are like 'CUST#c100' — delete the table and create it again")
+    if unlisted:      # moto 5.2.5 replaces a table's AttributeDefinitions with those of an update-table
+        return f"the engine no longer lists the type of {' and '.join(unlisted)} (moto forgets it after update-table)"
 
 
 def shop_is_on_demand(dynamodb):
