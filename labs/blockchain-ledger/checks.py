@@ -409,7 +409,7 @@ def revert_is_reported_not_ignored(web3, accounts, answer, lab_dir):
     reason = str(refused.get("reason", ""))
     expect("not the owner" in reason,
            f"transfer_asset says the transfer failed, with the reason {reason[:80]!r}; the contract's reason "
-           "is 'not the owner' (in the ContractLogicError web3.py raises)")
+           "is 'not the owner' (the .message of the ContractLogicError web3.py raises)")
     done = value_of(answer.call(FILE, "transfer_asset", registry.address, key_of(owner), asset_id, buyer.address,
                        **NODE))
     now = registry.functions.ownerOf(asset_id).call()

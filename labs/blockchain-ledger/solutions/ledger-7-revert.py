@@ -112,7 +112,7 @@ def transfer_asset(w3, registry_address, private_key, asset_id, to):
         transaction = registry.functions.transfer(asset_id, Web3.to_checksum_address(to)).build_transaction(
             {"from": account.address, "nonce": w3.eth.get_transaction_count(account.address)})
     except ContractLogicError as refused:          # the node ran it first: it would revert
-        return {"ok": False, "reason": str(refused)}
+        return {"ok": False, "reason": refused.message}
     receipt = _sign_and_send(w3, account, transaction)
     if receipt["status"] != 1:
         return {"ok": False, "reason": "the transaction reverted"}
