@@ -146,7 +146,7 @@ def provision(port: int, user: str, password: str, server: list[str], timeout: f
     log = open(os.devnull, "wb")
     process = subprocess.Popen(server, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     try:
-        client = MongoClient("127.0.0.1", port, directConnection=True, serverSelectionTimeoutMS=1000)
+        client = MongoClient("127.0.0.1", port, directConnection=True, serverSelectionTimeoutMS=250)
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
