@@ -138,7 +138,7 @@ class Supervisor:
     def _load_or_init(self) -> None:
         internal = self.data / "internal.json"
         for name, zone in NODES:
-            self.nodes[name] = Node(name, zone, self.ports[name], self.data, "")
+            self.nodes[name] = Node(name, zone, self.ports[name], self.data, "", halt=self.stopping)
         if (self.data / "cluster.json").exists():
             self.state = json.loads((self.data / "cluster.json").read_text())
             password = json.loads(internal.read_text())["password"]
@@ -259,14 +259,20 @@ class Supervisor:
             self.control.stop()
         if self.router:
             self.router.stop()
+        self._stop_nodes()
+        for worker in list(self.workers.values()):     # a rejoin under way may have started a node
+            worker.join(60)
+        self._stop_nodes()
+        if self.state:
+            self.save()
+        log("stopped")
+
+    def _stop_nodes(self) -> None:
         stoppers = [threading.Thread(target=node.stop) for node in self.nodes.values()]
         for thread in stoppers:
             thread.start()
         for thread in stoppers:
             thread.join(60)
-        if self.state:
-            self.save()
-        log("stopped")
 
     # ---- endpoints ----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -55,8 +56,12 @@ def drop_root() -> dict:
     try:
         entry = pwd.getpwnam(UNPRIVILEGED_USER)
     except KeyError:
-        raise SystemExit(f"aurora: PostgreSQL refuses to run as root and there is no '{UNPRIVILEGED_USER}' "
-                         f"user; create one: useradd --system {UNPRIVILEGED_USER}") from None
+        if shutil.which("useradd") is None:
+            raise SystemExit(f"aurora: PostgreSQL refuses to run as root and there is no '{UNPRIVILEGED_USER}' "
+                             f"user; create one: useradd --system {UNPRIVILEGED_USER}") from None
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        UNPRIVILEGED_USER], check=True, capture_output=True)
+        entry = pwd.getpwnam(UNPRIVILEGED_USER)
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
@@ -80,13 +85,15 @@ def bin_dir() -> str:
 
 
 class Node:
-    def __init__(self, name: str, zone: str, port: int, data: Path, admin_password: str):
+    def __init__(self, name: str, zone: str, port: int, data: Path, admin_password: str,
+                 halt: "threading.Event | None" = None):
         self.name = name
         self.zone = zone
         self.port = port
         self.pgdata = data / "nodes" / name
         self.log = data / "logs" / f"{name}.log"
         self.admin_password = admin_password
+        self.halt = halt or threading.Event()     # set when the supervisor stops: start nothing more
         self.proc: subprocess.Popen | None = None
         self.pid: int | None = None
         self.paused = False
@@ -154,13 +161,17 @@ class Node:
         if not _pid_alive(pid) or "postgres" not in _cmdline(pid):
             return False
         self.proc, self.pid, self.paused = None, pid, False
+        self.signal_all(signal.SIGCONT)       # it may have been paused by the supervisor that died
         if port != self.port:                 # the runtime gave this node another port: restart there
             self.stop()
             return False
+        self.probe_at = time.monotonic()
         return True
 
     def start(self, timeout: float = 90.0) -> None:
         """Start the postmaster and wait until it answers a query (a reader: until it is consistent)."""
+        if self.halt.is_set():
+            raise RuntimeError(f"not starting {self.name}: the supervisor is stopping")
         self.log.parent.mkdir(parents=True, exist_ok=True)
         if self._stale_pid():           # left by a postmaster that was killed; its pid may be reused
             (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
@@ -177,8 +188,12 @@ class Node:
             try:
                 self.execute("SELECT 1", timeout=2)
                 self.down_since = None
+                self.probe_at = time.monotonic()
                 return
             except psycopg.Error:
+                if self.halt.is_set():
+                    self.stop()
+                    raise RuntimeError(f"stopped starting {self.name}: the supervisor is stopping")
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{self.name} did not answer within {timeout:.0f} s")
                 time.sleep(0.2)
