@@ -331,3 +331,15 @@ def test_sparql_image_serves_the_sparql_client(standin_image):
         assert sparql.select("SELECT ?o WHERE { <urn:a> <urn:b> ?o }") == [{"o": 7}]    # union default graph
         version = running.exec(["oxigraph", "--version"]).output.decode()
     assert engine.startswith("Oxigraph 0.5.13") and "0.5.13" in version
+
+
+def test_the_image_build_refuses_jars_that_are_not_the_pinned_ones(jar_cache, tmp_path, monkeypatch):
+    """images/neptune_gremlin/prepare.sh checks whatever fetched the jars (the engine cache or Maven)."""
+    monkeypatch.setenv("LABRUNNER_HOME", str(jar_cache.parent))
+    lib = tmp_path / "lib"
+    assert gremlin_server.main(["jars", str(lib)]) == 0
+    assert gremlin_server.main(["verify", str(lib)]) == 0
+    victim = lib / "gremlin-server-3.7.3.jar"
+    victim.write_bytes(victim.read_bytes() + b"\0")
+    (lib / "extra-1.0.jar").write_bytes(b"")
+    assert gremlin_server.main(["verify", str(lib)]) == 1

@@ -128,7 +128,8 @@ def _check_loaded(g, vertices, edges, where):
                  "server made up. Neptune's loader keeps each row's ~id as the vertex id (a string): "
                  "add_v(label).property(T.id, row['~id'])")
         fail(f"none of the vertices of {where} is in the graph (no vertex with id {ids[0]!r}): load() has "
-             "not written them")
+             "not written them" + (" — once load() is written, run `python load_data.py` in your lab folder "
+                                   "(after eval \"$(labrunner env)\")" if where.startswith("data/") else ""))
     missing = [i for i in ids if i not in found]
     expect(not missing, f"{len(missing)} vertices of {where} are missing, e.g. {missing[:3]!r}")
     for v in vertices:

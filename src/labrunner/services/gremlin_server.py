@@ -313,6 +313,12 @@ def main(argv=None) -> int:
         for path in fetch_classpath():
             shutil.copy2(path, target / Path(path).name)
         return 0
+    if len(args) == 2 and args[0] == "verify":
+        return _verify(Path(args[1]))
+    if len(args) == 1 and args[0] == "coordinates":
+        for name, version, _ in JARS:
+            print(f"{name}:{version}")
+        return 0
     if len(args) in (3, 4) and args[0] == "config":
         folder, data_dir = Path(args[1]), args[2]
         conf = args[3] if len(args) == 4 else "conf"
@@ -325,8 +331,25 @@ def main(argv=None) -> int:
         (folder / "gremlin-server.yaml").write_text(text.replace(f"{data_dir}/init.groovy", f"{conf}/init.groovy"),
                                                     encoding="utf-8")
         return 0
-    print("usage: python -m labrunner.services.gremlin_server jars DIR | config DIR DATA_DIR [CONF]", file=sys.stderr)
+    print("usage: python -m labrunner.services.gremlin_server jars DIR | verify DIR | coordinates | "
+          "config DIR DATA_DIR [CONF]", file=sys.stderr)
     return 2
+
+
+def _verify(folder: Path) -> int:
+    """Every pinned jar in `folder` with its pinned sha256, and nothing else (jars Maven copied)."""
+    import hashlib
+
+    wanted = {f"{name.split(':')[1]}-{version}.jar": digest for name, version, digest in JARS}
+    found = {p.name for p in folder.glob("*.jar")}
+    problems = [f"missing {n}" for n in sorted(set(wanted) - found)]
+    problems += [f"not pinned: {n}" for n in sorted(found - set(wanted))]
+    for name in sorted(set(wanted) & found):
+        if hashlib.sha256((folder / name).read_bytes()).hexdigest() != wanted[name]:
+            problems.append(f"{name} does not match its pinned sha256")
+    for line in problems:
+        print(f"gremlin_server verify: {line}")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
