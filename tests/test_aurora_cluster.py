@@ -155,6 +155,24 @@ def test_a_commit_is_acknowledged_only_once_a_reader_has_it(cluster):
              "synchronous replication to come back")
 
 
+def test_a_reset_that_drops_the_supervisors_role_and_parameters_is_repaired(cluster):
+    """A lab reset (or a learner) may drop every role and reset every parameter on the writer:
+    the supervisor puts its role and synchronous replication back, and failover still works."""
+    healthy(cluster)
+    with cluster.connect() as conn:
+        conn.execute("ALTER SYSTEM RESET ALL")
+        conn.execute("SELECT pg_reload_conf()")
+        conn.execute("DROP ROLE rdsadmin")
+    wait_for(lambda: cluster.scalar("SELECT count(*) FROM pg_roles WHERE rolname = 'rdsadmin'") == 1, 15,
+             "the supervisor's role to be restored")
+    wait_for(lambda: cluster.scalar("SHOW synchronous_standby_names").startswith("ANY 1 ("), 15,
+             "synchronous replication to be set again")
+    old = cluster.writer()
+    code, record = cluster.post("/failover", {})
+    assert code == 200 and record["from"] == old, record
+    wait_for(cluster.all_healthy, 60, "every node healthy after the failover")
+
+
 def test_a_killed_reader_comes_back_by_itself(cluster):
     healthy(cluster)
     reader = next(n["name"] for n in cluster.status()["nodes"] if n["role"] == "reader")

@@ -35,6 +35,7 @@ import threading
 import time
 from pathlib import Path
 
+import psycopg
 from psycopg import sql
 
 from labrunner.services.aurora_control import ControlError, ControlServer
@@ -55,6 +56,8 @@ SELECT pg_is_in_recovery(),
        CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END,
        pg_last_wal_receive_lsn()::text,
        pg_last_wal_replay_lsn()::text,
+       current_setting('synchronous_standby_names'),
+       (SELECT rolsuper AND rolreplication AND rolcanlogin FROM pg_roles WHERE rolname = current_user),
        (SELECT coalesce(json_agg(json_build_object(
                   'name', application_name, 'state', state,
                   'lag_bytes', CASE WHEN pg_is_in_recovery() THEN NULL
@@ -85,6 +88,8 @@ class Supervisor:
         self.not_streaming_since: dict[str, float] = {}
         self.workers: dict[str, threading.Thread] = {}
         self.up = False
+        self.repaired_at = 0.0
+        self.sync_applied_at = 0.0
 
     # ---- state file ------------------------------------------------------------------------
 
@@ -305,10 +310,17 @@ class Supervisor:
                 try:
                     if conn is None or conn.closed:
                         conn = node.connect(2)
-                    rec, current, received, replayed, replication = conn.execute(PROBE_SQL).fetchone()
+                    rec, current, received, replayed, sync, role_ok, replication = conn.execute(
+                        PROBE_SQL).fetchone()
                     node.probe = {"in_recovery": rec, "current": current, "received": received,
-                                  "replayed": replayed, "replication": replication}
+                                  "replayed": replayed, "sync": sync, "replication": replication}
                     node.probe_at = time.monotonic()
+                    node.auth_failed = not role_ok      # dropped or stripped while we were connected
+                except psycopg.OperationalError as exc:
+                    conn = _close(conn)
+                    if _refused_login(exc):     # it answered: alive, but our role is gone or changed
+                        node.probe_at = time.monotonic()
+                        node.auth_failed = True
                 except Exception:
                     conn = _close(conn)
             else:
@@ -343,6 +355,9 @@ class Supervisor:
                 if (lost or hung) and self._candidates(None):
                     self._failover("writer lost" if lost else "writer not answering", planned=False)
             self._restart_due(now)
+            if any(n.auth_failed for n in self.nodes.values()) and now - self.repaired_at > 5:
+                self.repaired_at = now
+                self._repair_admin()
             self._sync_replication()
             self._watch_streaming(now)
 
@@ -415,6 +430,24 @@ class Supervisor:
             self.save()
         log(f"{node.name} rejoined as a reader of {writer.name} ({how}, {time.monotonic() - began:.1f} s)")
 
+    def _repair_admin(self) -> None:
+        """Someone dropped or changed the supervisor's role (a reset that drops every role, say):
+        put it back on the writer with the master user's credentials; the readers get it by
+        replication."""
+        writer = self.writer
+        query = sql.SQL("{} ROLE {} WITH SUPERUSER REPLICATION LOGIN PASSWORD {}")
+        try:
+            with psycopg.connect(host="127.0.0.1", port=writer.port, user=self.creds["user"],
+                                 password=self.creds["password"], dbname=self.creds["database"],
+                                 connect_timeout=2, autocommit=True) as conn:
+                exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ADMIN_USER,)).fetchone()
+                conn.execute(query.format(sql.SQL("ALTER" if exists else "CREATE"), sql.Identifier(ADMIN_USER),
+                                          sql.Literal(writer.admin_password)))
+            log(f"the {ADMIN_USER} role was missing or changed on {writer.name}: restored")
+        except psycopg.Error as exc:
+            log(f"the {ADMIN_USER} role was dropped or changed and cannot be restored with the master "
+                f"user's credentials ({exc}); replication and failover cannot work until it is")
+
     def _ensure_slots(self, writer: Node) -> None:
         for name in self.nodes:
             if name != writer.name:
@@ -440,13 +473,17 @@ class Supervisor:
                      and any(slot_name(n.name) == r["name"] and self.healthy(n) for n in self.nodes.values())]
         others = ", ".join(slot_name(n) for n in self.nodes if n != writer.name)
         want = f"ANY 1 ({others})" if streaming else ""
-        if want != self.sync_applied:
+        # Also put it back when someone reset the writer's parameters behind the supervisor's back.
+        differs = (_normal(writer.probe["sync"]) != _normal(want)
+                   and writer.probe_at - self.sync_applied_at > 1.0)
+        if want != self.sync_applied or differs:
             with writer.connect(2) as conn:
                 conn.execute(sql.SQL("ALTER SYSTEM SET synchronous_standby_names = {}").format(sql.Literal(want)))
                 conn.execute("SELECT pg_reload_conf()")
-            if self.sync_applied is not None or not want:
+            if want != self.sync_applied and (self.sync_applied is not None or not want):
                 log(f"synchronous replication: {want or 'off (no reader streams)'}")
             self.sync_applied = want
+            self.sync_applied_at = time.monotonic()
 
     def _watch_streaming(self, now: float) -> None:
         writer = self.writer
@@ -659,6 +696,16 @@ def _close(conn):
         except Exception:
             pass
     return None
+
+
+def _normal(setting: str | None) -> str:
+    return "".join((setting or "").split()).lower()
+
+
+def _refused_login(exc: Exception) -> bool:
+    text = str(exc)
+    return "password authentication failed" in text or (
+        f'role "{ADMIN_USER}" does not exist' in text) or "is not permitted to log in" in text
 
 
 def _controldata(node: Node) -> dict[str, str]:

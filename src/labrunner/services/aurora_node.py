@@ -102,6 +102,7 @@ class Node:
         self.down_since: float | None = None
         self.probe: dict | None = None  # the last answer of the health query
         self.probe_at = 0.0             # when it came (monotonic)
+        self.auth_failed = False        # it answered, but refused the supervisor's role
 
     # ---- connections -------------------------------------------------------------------
 
