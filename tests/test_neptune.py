@@ -155,7 +155,8 @@ def test_doctor_says_which_gremlin_server_and_which_java(cached_jars):
     if gremlin_server.find_java() is None:
         pytest.skip("no Java on this machine")
     notes = {item: (ok, detail) for item, ok, detail in neptune_gremlin.doctor_notes()}
-    assert notes["gremlin server (local)"] == (True, "Gremlin Server 3.7.3 with TinkerGraph (39 jars, in the engine cache)")
+    assert notes["gremlin server (local)"] == (True,
+                                               "Gremlin Server 3.7.3 with TinkerGraph (39 jars, in the engine cache)")
     assert notes["java"][0] is True and "version" in notes["java"][1]
 
 

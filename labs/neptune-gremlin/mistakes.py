@@ -30,7 +30,8 @@ def friends_with_a_lambda(workspace):
 
 
 def reach_counts_paths(workspace):
-    workspace.install_variant(F, "graph-3-reach.py", {'.where(P.neq("me")).dedup().count()': '.where(P.neq("me")).count()'})
+    workspace.install_variant(F, "graph-3-reach.py",
+                              {'.where(P.neq("me")).dedup().count()': '.where(P.neq("me")).count()'})
 
 
 def reach_counts_the_person(workspace):
@@ -42,7 +43,8 @@ def recommend_includes_friends(workspace):
 
 
 def recommend_fewest_first(workspace):
-    workspace.install_variant(F, "graph-4-recommend.py", {".by(Column.values, Order.desc)": ".by(Column.values, Order.asc)"})
+    workspace.install_variant(F, "graph-4-recommend.py",
+                              {".by(Column.values, Order.desc)": ".by(Column.values, Order.asc)"})
 
 
 def ring_one_hop_only(workspace):
@@ -56,7 +58,8 @@ def ring_edge_reversed(workspace):
 
 def upsert_adds_to_a_set(workspace):
     workspace.install_variant(F, "graph.py", {
-        '{"name": CardinalityValue.single(name), "city": CardinalityValue.single(city)}': '{"name": name, "city": city}'})
+        '{"name": CardinalityValue.single(name), "city": CardinalityValue.single(city)}':
+        '{"name": name, "city": city}'})
 
 
 def upsert_always_adds(workspace):

@@ -18,7 +18,8 @@ def load(g, vertices_path, edges_path):
     edges = list(_rows(edges_path))
     t = g
     for row in edges:
-        t = t.add_e(row.pop("~label")).from_(__.V(row.pop("~from"))).to(__.V(row.pop("~to"))).property(T.id, row.pop("~id"))
+        t = t.add_e(row.pop("~label")).from_(__.V(row.pop("~from"))).to(__.V(row.pop("~to")))
+        t = t.property(T.id, row.pop("~id"))
         for key, value in row.items():
             t = t.property(key, value)
     t.iterate()

@@ -328,7 +328,8 @@ def zoe_hired(sparql, workspace):
     zoe = f"{EX}zoe"
     facts = Facts(sparql)
     props = facts.out.get(zoe)
-    expect(props, "after queries/5-hire.ru the store holds no ex:zoe (<http://example.org/zoe>): INSERT DATA { ex:zoe ... }")
+    expect(props, "after queries/5-hire.ru the store holds no ex:zoe (<http://example.org/zoe>): "
+                  "INSERT DATA { ex:zoe ... }")
     expect(EX + "Person" in props.get(TYPE, []), "ex:zoe is not an ex:Person: add `ex:zoe a ex:Person`")
     expect(props.get(FOAF + "name") == ["Zoe Costa"], f"ex:zoe's foaf:name is {props.get(FOAF + 'name')!r}; "
                                                         "expected 'Zoe Costa'")

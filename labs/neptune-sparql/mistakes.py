@@ -20,7 +20,8 @@ def people_of_any_type(workspace, sparql, lab_dir):
 
 def people_as_iris(workspace, sparql, lab_dir):
     _load(sparql, lab_dir)
-    _variant(workspace, "1-people.rq", {"SELECT ?name": "SELECT (?person AS ?name)", "foaf:name ?name .": "foaf:name ?n ."})
+    _variant(workspace, "1-people.rq", {"SELECT ?name": "SELECT (?person AS ?name)",
+                                        "foaf:name ?name .": "foaf:name ?n ."})
 
 
 def city_where_they_live(workspace):
@@ -66,4 +67,5 @@ def colleague_of_themselves(workspace):
 
 def saved_in_the_default_graph(workspace):
     workspace.install_solution("queries/6-colleagues.rq")
-    _variant(workspace, "6-save-colleagues.ru", {"  GRAPH ex:derived { ?a ex:colleagueOf ?b }": "  ?a ex:colleagueOf ?b"})
+    _variant(workspace, "6-save-colleagues.ru",
+             {"  GRAPH ex:derived { ?a ex:colleagueOf ?b }": "  ?a ex:colleagueOf ?b"})

@@ -79,6 +79,7 @@ def colleagues_with_sameterm(workspace):
   ?b a ex:Person . ?b ex:worksFor ?c .
   FILTER (!sameTerm(?a, ?b))
 }"""
-    _write(workspace, "6-colleagues.rq", f"PREFIX ex: <http://example.org/>\nCONSTRUCT {{ ?b ex:colleagueOf ?a }}\n{where}\n")
+    _write(workspace, "6-colleagues.rq",
+           f"PREFIX ex: <http://example.org/>\nCONSTRUCT {{ ?b ex:colleagueOf ?a }}\n{where}\n")
     _write(workspace, "6-save-colleagues.ru", "PREFIX ex: <http://example.org/>\n"
            f"INSERT {{ GRAPH <http://example.org/derived> {{ ?a ex:colleagueOf ?b }} }}\n{where}\n")

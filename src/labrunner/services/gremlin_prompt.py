@@ -29,9 +29,9 @@ def open_prompt(endpoint, label: str) -> int:
 def _console(program: str, endpoint) -> int:
     with tempfile.TemporaryDirectory(prefix="labrunner-gremlin-") as folder:
         remote = Path(folder, "remote.yaml")
+        serializer = "org.apache.tinkerpop.gremlin.util.ser.GraphBinaryMessageSerializerV1"
         remote.write_text(f"hosts: [{endpoint.host}]\nport: {endpoint.port}\n"
-                          "serializer: { className: org.apache.tinkerpop.gremlin.util.ser.GraphBinaryMessageSerializerV1 }\n",
-                          encoding="utf-8")
+                          f"serializer: {{ className: {serializer} }}\n", encoding="utf-8")
         init = Path(folder, "init.groovy")
         init.write_text(f":remote connect tinkerpop.server {remote.as_posix()}\n:remote console\n", encoding="utf-8")
         return subprocess.call([program, "-i", str(init)])

@@ -32,19 +32,27 @@ JAVA_INSTALL = ("install Java 11 or later (Debian/Ubuntu: sudo apt-get install d
 # Central's sha1 when they were pinned).
 JARS = (
     ("org.antlr:antlr4-runtime", "4.9.1", "a80502c3140ae7acfbb1f57847c8eb1c101461a969215ec38c3f1ebdff61ac29"),
-    ("com.github.ben-manes.caffeine:caffeine", "2.3.1", "f0343c767eb8d2ac5627106366b777dca3ce21863992ea2e693ba1099bf39f66"),
-    ("commons-beanutils:commons-beanutils", "1.9.4", "7d938c81789028045c08c065e94be75fc280527620d5bd62b519d5838532368a"),
-    ("commons-collections:commons-collections", "3.2.2", "eeeae917917144a68a741d4c0dff66aa5c5c5fd85593ff217bced3fc8ca783b8"),
-    ("org.apache.commons:commons-configuration2", "2.9.0", "a38ced8312fa893a1f7159958511cdfed13d0b8cb294a4133662c901da0cda53"),
+    ("com.github.ben-manes.caffeine:caffeine", "2.3.1",
+     "f0343c767eb8d2ac5627106366b777dca3ce21863992ea2e693ba1099bf39f66"),
+    ("commons-beanutils:commons-beanutils", "1.9.4",
+     "7d938c81789028045c08c065e94be75fc280527620d5bd62b519d5838532368a"),
+    ("commons-collections:commons-collections", "3.2.2",
+     "eeeae917917144a68a741d4c0dff66aa5c5c5fd85593ff217bced3fc8ca783b8"),
+    ("org.apache.commons:commons-configuration2", "2.9.0",
+     "a38ced8312fa893a1f7159958511cdfed13d0b8cb294a4133662c901da0cda53"),
     ("org.apache.commons:commons-lang3", "3.12.0", "d919d904486c037f8d193412da0c92e22a9fa24230b9d67a57855c5c31c7e94e"),
     ("commons-logging:commons-logging", "1.2", "daddea1ea0be0f56978ab3006b8ac92834afeefbd9b7e4e6316fca57df0fa636"),
     ("org.apache.commons:commons-text", "1.10.0", "770cd903fa7b604d1f7ef7ba17f84108667294b2b478be8ed1af3bffb4ae0018"),
     ("net.objecthunter:exp4j", "0.4.8", "271f7824ee8a3468257bc0613afdabb67597af8389317643fa806b983b7ecb27"),
     ("org.apache.tinkerpop:gremlin-core", "3.7.3", "ba3d809398131c20ede784d8858f63ace5b694221e4403feeb85e811356c8b8e"),
-    ("org.apache.tinkerpop:gremlin-groovy", "3.7.3", "6099c855660860f4d1fc25b35279d25d92a5c62870a0097dc06d606296d1f161"),
-    ("org.apache.tinkerpop:gremlin-language", "3.7.3", "4404d227ae1236aff35e4d677f6b3965164d24e4571c566ff147f78b3f2fc767"),
-    ("org.apache.tinkerpop:gremlin-server", "3.7.3", "38f125edf59ac34e7b27410cfac9063aab5765de5e279eb3b13d7f13771456ce"),
-    ("org.apache.tinkerpop:gremlin-shaded", "3.7.3", "430c43625f6b980175d46f1b38e6663712b573869846c334138f16640732527c"),
+    ("org.apache.tinkerpop:gremlin-groovy", "3.7.3",
+     "6099c855660860f4d1fc25b35279d25d92a5c62870a0097dc06d606296d1f161"),
+    ("org.apache.tinkerpop:gremlin-language", "3.7.3",
+     "4404d227ae1236aff35e4d677f6b3965164d24e4571c566ff147f78b3f2fc767"),
+    ("org.apache.tinkerpop:gremlin-server", "3.7.3",
+     "38f125edf59ac34e7b27410cfac9063aab5765de5e279eb3b13d7f13771456ce"),
+    ("org.apache.tinkerpop:gremlin-shaded", "3.7.3",
+     "430c43625f6b980175d46f1b38e6663712b573869846c334138f16640732527c"),
     ("org.apache.tinkerpop:gremlin-util", "3.7.3", "8d411f4e0a515575ee56f2edfc961cfbfc24e95588d816477527f080ef902486"),
     ("org.apache.groovy:groovy", "4.0.23", "b26ee90507fecda8c6da6d3fdbeb8b2c99979ac8b8aa2459a4813e6bee7ae6e6"),
     ("org.apache.groovy:groovy-groovysh", "4.0.23", "839e9bb4b69fe23f7c67c67ccf34964f669cb43090d6fedc06363b9dc0e0ab87"),
@@ -65,11 +73,14 @@ JARS = (
     ("io.netty:netty-handler", "4.1.101.Final", "afc62522b09160f4aedba1d5f498629067750abc0864242877f9debf6ef117ca"),
     ("io.netty:netty-resolver", "4.1.101.Final", "75af5bfa8d582962d66dabbc2e71abfa0cb1d3e7a3b06e252bbe560d4f2ec063"),
     ("io.netty:netty-transport", "4.1.101.Final", "5bf8f47b3d4612dbb1e94bcabcad92d7b37b8be64bfe744cddc790a1f7278c74"),
-    ("io.netty:netty-transport-native-unix-common", "4.1.101.Final", "d2165ec2544411d451a57e0dc269692deec2a56bd7f57a38705dbf276b3a6752"),
-    ("org.abego.treelayout:org.abego.treelayout.core", "1.0.3", "fa5e31395c39c2e7d46aca0f81f72060931607b2fa41bd36038eb2cb6fb93326"),
+    ("io.netty:netty-transport-native-unix-common", "4.1.101.Final",
+     "d2165ec2544411d451a57e0dc269692deec2a56bd7f57a38705dbf276b3a6752"),
+    ("org.abego.treelayout:org.abego.treelayout.core", "1.0.3",
+     "fa5e31395c39c2e7d46aca0f81f72060931607b2fa41bd36038eb2cb6fb93326"),
     ("org.slf4j:slf4j-api", "1.7.32", "3624f8474c1af46d75f98bc097d7864a323c81b3808aa43689a6e1c601c027be"),
     ("org.yaml:snakeyaml", "2.0", "880c9d896e4b74a06c549c15ca496450165d6909fa15d7e662bee8f6a66d7afa"),
-    ("org.apache.tinkerpop:tinkergraph-gremlin", "3.7.3", "5c5c0bb318a62c16cdc482da41b9a774c25306d5dbddd1e5dc4b59b6b796261f"),
+    ("org.apache.tinkerpop:tinkergraph-gremlin", "3.7.3",
+     "5c5c0bb318a62c16cdc482da41b9a774c25306d5dbddd1e5dc4b59b6b796261f"),
 )
 
 
@@ -190,20 +201,26 @@ def server_yaml(host: str, port: int, data_dir: str) -> str:
 host: {host}
 port: {port}
 evaluationTimeout: 30000
-graphs: {{
-  graph: {folder}/tinkergraph.properties}}
-scriptEngines: {{
-  gremlin-lang: {{}},
-  gremlin-groovy: {{
-    plugins: {{ org.apache.tinkerpop.gremlin.server.jsr223.GremlinServerGremlinPlugin: {{}},
-               org.apache.tinkerpop.gremlin.tinkergraph.jsr223.TinkerGraphGremlinPlugin: {{}},
-               org.apache.tinkerpop.gremlin.jsr223.ImportGremlinPlugin: {{classImports: [java.lang.Math], methodImports: [java.lang.Math#*]}},
-               org.apache.tinkerpop.gremlin.jsr223.ScriptFileGremlinPlugin: {{files: [{folder}/init.groovy]}}}}}}}}
+graphs:
+  graph: {folder}/tinkergraph.properties
+scriptEngines:
+  gremlin-lang: {{}}
+  gremlin-groovy:
+    plugins:
+      org.apache.tinkerpop.gremlin.server.jsr223.GremlinServerGremlinPlugin: {{}}
+      org.apache.tinkerpop.gremlin.tinkergraph.jsr223.TinkerGraphGremlinPlugin: {{}}
+      org.apache.tinkerpop.gremlin.jsr223.ImportGremlinPlugin:
+        classImports: [java.lang.Math]
+        methodImports: [java.lang.Math#*]
+      org.apache.tinkerpop.gremlin.jsr223.ScriptFileGremlinPlugin:
+        files: [{folder}/init.groovy]
 serializers:
-  - {{ className: org.apache.tinkerpop.gremlin.util.ser.GraphBinaryMessageSerializerV1 }}
-  - {{ className: org.apache.tinkerpop.gremlin.util.ser.GraphSONMessageSerializerV3, config: {{ ioRegistries: [org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerIoRegistryV3] }}}}
-metrics: {{
-  slf4jReporter: {{enabled: false}}}}
+  - className: org.apache.tinkerpop.gremlin.util.ser.GraphBinaryMessageSerializerV1
+  - className: org.apache.tinkerpop.gremlin.util.ser.GraphSONMessageSerializerV3
+    config:
+      ioRegistries: [org.apache.tinkerpop.gremlin.tinkergraph.structure.TinkerIoRegistryV3]
+metrics:
+  slf4jReporter: {{enabled: false}}
 """
 
 

@@ -69,8 +69,9 @@ class OxigraphServer:
 
     def find(self) -> str:
         if self.program() is None:
-            raise RuntimeUnavailable("the local SPARQL server (Oxigraph) is not installed",
-                                     f'install it: pip install "oxigraph=={OXIGRAPH_VERSION}" — or use --runtime docker')
+            raise RuntimeUnavailable(
+                "the local SPARQL server (Oxigraph) is not installed",
+                f'install it: pip install "oxigraph=={OXIGRAPH_VERSION}" — or use --runtime docker')
         return "oxigraph"
 
     def version(self) -> str:
