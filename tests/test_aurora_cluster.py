@@ -209,6 +209,44 @@ def test_planned_failover_promotes_the_target_and_rejoins_the_old_writer(cluster
     assert code == 400 and "unknown node" in reply["error"]
 
 
+def test_a_stopped_writer_fails_over_and_stays_down_until_restarted(cluster):
+    healthy(cluster)
+    old = cluster.writer()
+    code, reply = cluster.post("/fault", {"node": "writer", "action": "stop"})
+    assert code == 200 and reply["node"] == old
+    wait_for(lambda: cluster.writer() != old, 15, "a failover from the stopped writer")
+    time.sleep(6)                                    # longer than a crashed node takes to come back
+    node = next(n for n in cluster.status()["nodes"] if n["name"] == old)
+    assert node["stopped"] and not node["alive"] and not node["process"], node
+    code, reply = cluster.post("/fault", {"node": old, "action": "restart"})
+    assert code == 200 and reply["role"] == "reader", reply
+    assert cluster.scalar("SELECT pg_is_in_recovery()", cluster.ports[old]) is True
+    healthy(cluster)
+
+
+def test_restarting_the_writer_keeps_it_the_writer(cluster):
+    healthy(cluster)
+    writer = cluster.writer()
+    before = cluster.postmaster_pid(writer)
+    code, reply = cluster.post("/fault", {"node": "writer", "action": "restart"})
+    assert code == 200 and reply == {"node": writer, "action": "restart", "role": "writer"}
+    assert cluster.postmaster_pid(writer) != before and cluster.writer() == writer
+    with cluster.connect() as conn:
+        conn.execute("INSERT INTO items VALUES (400, 'after a reboot')")
+
+
+def test_a_hung_writer_is_failed_over_and_fenced(cluster):
+    healthy(cluster)
+    old = cluster.writer()
+    paused = cluster.postmaster_pid(old)
+    assert cluster.post("/fault", {"node": "writer", "action": "pause"})[0] == 200
+    wait_for(lambda: cluster.writer() != old, 20, "a failover from the paused writer")
+    wait_for(lambda: not psutil.pid_exists(paused) or psutil.Process(paused).status() == psutil.STATUS_ZOMBIE, 5,
+             "the paused writer to be fenced (killed)")
+    wait_for(lambda: cluster.roles()[old] == "reader" and cluster.all_healthy(), 60, f"{old} to rejoin")
+    assert cluster.scalar("SELECT pg_is_in_recovery()", cluster.ports[old]) is True
+
+
 def test_stop_and_start_keeps_data_and_roles(cluster):
     healthy(cluster)
     if cluster.writer() == "aurora-1":          # make the roles differ from a fresh cluster's
