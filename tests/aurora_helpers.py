@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import psutil
 import psycopg
 
 USER, PASSWORD, DATABASE = "master", "pw-Aurora-7421", "appdb"
@@ -93,12 +94,18 @@ class Cluster:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
-        for name in NODE_NAMES:                 # postmasters a killed supervisor left behind
+        for name in NODE_NAMES:                 # nodes a killed supervisor left behind, and their processes
             pid = self.postmaster_pid(name)
-            if pid:
+            try:
+                postmaster = psutil.Process(pid) if pid else None
+                ours = postmaster is not None and str(self.data) in " ".join(postmaster.cmdline())
+                family = [postmaster, *postmaster.children(recursive=True)] if ours else []
+            except psutil.Error:
+                family = []
+            for process in family:
                 try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
+                    process.kill()
+                except psutil.Error:
                     pass
         shutil.rmtree(self.data, ignore_errors=True)
 
