@@ -134,6 +134,10 @@ class Supervisor:
             self.shutdown()
             return 1
         except RuntimeError as exc:
+            if self.stopping.is_set():
+                log("interrupted while starting")
+                self.shutdown()
+                return 0
             log(f"cannot start: {exc}")
             self.shutdown()
             return 1
@@ -165,6 +169,7 @@ class Supervisor:
         for node in self.nodes.values():
             node.admin_password = password
         self._init_writer(self.nodes["aurora-1"])
+        self._check_interrupt()
         self.state = {
             "engine": "aurora-postgresql", "writer": "aurora-1", "created": _now(),
             "nodes": {name: {"zone": zone, "role": "reader", "needs_rejoin": False} for name, zone in NODES},
@@ -175,6 +180,7 @@ class Supervisor:
             log(f"making reader {name} (pg_basebackup -R)")
             self.nodes[name].base_backup_from(self.nodes["aurora-1"], create_slot=True)
             self.nodes[name].start()
+        self._check_interrupt()
         self.save()
         log("cluster created")
 
@@ -220,6 +226,7 @@ class Supervisor:
         for node in self.nodes.values():
             if not node.alive() and node.adopt():
                 log(f"adopted running {node.name} (pid {node.pid})")
+        self._check_interrupt()
         if not writer.alive():
             writer.start()
             log(f"started writer {writer.name}")
@@ -254,9 +261,9 @@ class Supervisor:
     # ---- stop ---------------------------------------------------------------------------------
 
     def request_stop(self, *_args) -> None:
+        """SIGTERM/SIGINT. Never raises: a start under way stops at its next step (a node
+        being waited for stops at once), so no process is left half-made."""
         self.stopping.set()
-        if not self.up:
-            raise _Interrupted()
 
     def shutdown(self) -> None:
         self.stopping.set()
@@ -268,7 +275,7 @@ class Supervisor:
         for worker in list(self.workers.values()):     # a rejoin under way may have started a node
             worker.join(60)
         self._stop_nodes()
-        if self.state:
+        if self.state and (self.data / "cluster.json").exists():    # a first start cut short saves nothing
             self.save()
         log("stopped")
 
