@@ -253,6 +253,8 @@ def test_stop_and_start_keeps_data_and_roles(cluster):
         assert cluster.post("/failover", {"target": "aurora-3"})[0] == 200
     roles = cluster.roles()
     rows = cluster.scalar("SELECT count(*) FROM items")
+    # The master password was needed once, to create the cluster; the file is gone.
+    assert not (cluster.data / "credentials.json").exists()
     assert cluster.stop() == 0
     assert all(cluster.postmaster_pid(n) is None or not psutil.pid_exists(cluster.postmaster_pid(n))
                for n in NODE_NAMES), "a node still runs after SIGTERM"

@@ -72,8 +72,10 @@ def log(message: str) -> None:
 
 
 class Supervisor:
-    def __init__(self, data: Path, cluster_port: int, ports: dict[str, int], creds: dict[str, str]):
+    def __init__(self, data: Path, cluster_port: int, ports: dict[str, int], creds: dict[str, str] | None,
+                 listen: str = "127.0.0.1"):
         self.data = data
+        self.listen = listen
         self.cluster_port = cluster_port
         self.ports = ports
         self.creds = creds
@@ -117,14 +119,14 @@ class Supervisor:
             self.router = Router({
                 "cluster": (self.cluster_port, self.pick_writer),
                 "reader": (self.ports["reader"], self.pick_reader),
-            })
+            }, self.listen)
             self.router.start()
-            self.control = ControlServer(self.ports["control"], self)
+            self.control = ControlServer(self.ports["control"], self, self.listen)
             self.control.start()
             threading.Thread(target=self._monitor_loop, name="monitor", daemon=True).start()
             self.up = True
-            log(f"ready: writer {self.state['writer']}, cluster endpoint 127.0.0.1:{self.cluster_port}, "
-                f"reader endpoint 127.0.0.1:{self.ports['reader']}, control 127.0.0.1:{self.ports['control']}")
+            log(f"ready: writer {self.state['writer']}, cluster endpoint {self.listen}:{self.cluster_port}, "
+                f"reader endpoint {self.listen}:{self.ports['reader']}, control {self.listen}:{self.ports['control']}")
             while not self.stopping.wait(0.5):
                 pass
         except _Interrupted:
@@ -147,7 +149,8 @@ class Supervisor:
     def _load_or_init(self) -> None:
         internal = self.data / "internal.json"
         for name, zone in NODES:
-            self.nodes[name] = Node(name, zone, self.ports[name], self.data, "", halt=self.stopping)
+            self.nodes[name] = Node(name, zone, self.ports[name], self.data, "", halt=self.stopping,
+                                    listen=self.listen)
         if (self.data / "cluster.json").exists():
             self.state = json.loads((self.data / "cluster.json").read_text())
             password = json.loads(internal.read_text())["password"]
@@ -157,6 +160,9 @@ class Supervisor:
             return
         # No cluster.json: the cluster never finished its first start, so nothing of the
         # learner's is here. Begin again from nothing.
+        if self.creds is None:
+            raise RuntimeError("no master credentials for a new cluster: write DIR/credentials.json "
+                               "or set LABRUNNER_MASTER_USER, LABRUNNER_MASTER_PASSWORD and LABRUNNER_MASTER_DATABASE")
         for folder in ("nodes", "archive"):
             shutil.rmtree(self.data / folder, ignore_errors=True)
         for folder in ("nodes", "archive", "logs"):
@@ -182,6 +188,8 @@ class Supervisor:
             self.nodes[name].start()
         self._check_interrupt()
         self.save()
+        # The password now lives in the database; the file is not needed again.
+        (self.data / "credentials.json").unlink(missing_ok=True)
         log("cluster created")
 
     def _init_writer(self, node: Node) -> None:
@@ -202,6 +210,10 @@ class Supervisor:
         target = shlex.quote(archive) + "/%f"
         archive_command = f"test ! -f {target} && cp %p {target}"
         restore_command = f"cp {target} %p"
+        with open(node.pgdata / "pg_hba.conf", "a") as fh:
+            # Clients from anywhere the server listens (loopback only, except inside a container,
+            # where Docker's published ports arrive from its bridge), with a password.
+            fh.write("host all all all scram-sha-256\n")
         with open(node.pgdata / "postgresql.conf", "a") as fh:
             fh.write("\n# aurora stand-in\n"
                      "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\n"
@@ -442,6 +454,10 @@ class Supervisor:
         put it back on the writer with the master user's credentials; the readers get it by
         replication."""
         writer = self.writer
+        if self.creds is None:
+            log(f"the {ADMIN_USER} role was dropped or changed on {writer.name}; it cannot be restored "
+                "without the master credentials (start the supervisor with them to repair it)")
+            return
         query = sql.SQL("{} ROLE {} WITH SUPERUSER REPLICATION LOGIN PASSWORD {}")
         try:
             with psycopg.connect(host="127.0.0.1", port=writer.port, user=self.creds["user"],
@@ -728,7 +744,9 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
 
 
-def read_credentials(data: Path) -> dict[str, str]:
+def read_credentials(data: Path) -> dict[str, str] | None:
+    """The master user, password and database, needed to create the cluster (and to repair the
+    supervisor's role); None for an existing cluster started without them."""
     path = data / "credentials.json"
     if path.exists():
         try:
@@ -741,6 +759,8 @@ def read_credentials(data: Path) -> dict[str, str]:
                  "password": os.environ.get("LABRUNNER_MASTER_PASSWORD"),
                  "database": os.environ.get("LABRUNNER_MASTER_DATABASE")}
     missing = [key for key in ("user", "password", "database") if not creds.get(key)]
+    if len(missing) == 3 and (data / "cluster.json").exists():
+        return None
     if missing:
         raise SystemExit(f"aurora: no master {', '.join(missing)}; write DIR/credentials.json or set "
                          "LABRUNNER_MASTER_USER, LABRUNNER_MASTER_PASSWORD and LABRUNNER_MASTER_DATABASE")
@@ -756,6 +776,8 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--port", required=True, type=int, help="the cluster (writer) endpoint's port")
     parser.add_argument("--ports", required=True,
                         help='JSON: {"reader": P, "control": P, "aurora-1": P, "aurora-2": P, "aurora-3": P}')
+    parser.add_argument("--listen", default="127.0.0.1",
+                        help="address of every endpoint and node (0.0.0.0 only inside a container)")
     args = parser.parse_args(argv)
     try:
         ports = json.loads(args.ports)
@@ -769,11 +791,11 @@ def parse_args(argv: list[str] | None = None):
         parser.error("--port and --ports must all be different ports")
     if "'" in args.data:
         parser.error("--data must not contain a single quote")
-    return Path(args.data).resolve(), args.port, {k: ports[k] for k in need}
+    return Path(args.data).resolve(), args.port, {k: ports[k] for k in need}, args.listen
 
 
 def main(argv: list[str] | None = None) -> int:
-    data, port, ports = parse_args(argv)
+    data, port, ports, listen = parse_args(argv)
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
     bin_dir()
     ids = drop_root()           # as root: PostgreSQL's programs run as the unprivileged user
@@ -781,7 +803,7 @@ def main(argv: list[str] | None = None) -> int:
         os.lchown(data, ids["user"], ids["group"])      # they must reach DIR/nodes and DIR/archive
         for folder in ("nodes", "archive"):
             hand_over(data / folder)
-    supervisor = Supervisor(data, port, ports, read_credentials(data))
+    supervisor = Supervisor(data, port, ports, read_credentials(data), listen)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     signal.signal(signal.SIGINT, supervisor.request_stop)
     return supervisor.run()

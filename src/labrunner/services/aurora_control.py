@@ -17,9 +17,9 @@ class ControlError(Exception):
 
 
 class ControlServer:
-    def __init__(self, port: int, supervisor):
+    def __init__(self, port: int, supervisor, listen: str = "127.0.0.1"):
         handler = type("Handler", (_Handler,), {"supervisor": supervisor})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd = ThreadingHTTPServer((listen, port), handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="aurora-control", daemon=True)
 

@@ -86,13 +86,14 @@ def bin_dir() -> str:
 
 class Node:
     def __init__(self, name: str, zone: str, port: int, data: Path, admin_password: str,
-                 halt: "threading.Event | None" = None):
+                 halt: "threading.Event | None" = None, listen: str = "127.0.0.1"):
         self.name = name
         self.zone = zone
         self.port = port
         self.pgdata = data / "nodes" / name
         self.log = data / "logs" / f"{name}.log"
         self.admin_password = admin_password
+        self.listen = listen
         self.halt = halt or threading.Event()     # set when the supervisor stops: start nothing more
         self.proc: subprocess.Popen | None = None
         self.pid: int | None = None
@@ -178,7 +179,7 @@ class Node:
             (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen([os.path.join(bin_dir(), "postgres"), "-D", str(self.pgdata),
-                                          "-p", str(self.port)],
+                                          "-p", str(self.port), "-h", self.listen],
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True, **drop_root())
         self.pid, self.paused = self.proc.pid, False

@@ -26,8 +26,9 @@ CONNECT_PATIENCE = 8.0      # seconds a new client connection waits for a node t
 
 
 class Router:
-    def __init__(self, listeners: dict[str, tuple[int, Pick]]):
+    def __init__(self, listeners: dict[str, tuple[int, Pick]], listen: str = "127.0.0.1"):
         self.listeners = listeners
+        self.listen = listen            # 0.0.0.0 only inside a container, whose ports Docker publishes on loopback
         self.loop = asyncio.new_event_loop()
         self.servers: list[asyncio.AbstractServer] = []
         self.open: dict[str, set[asyncio.Transport]] = {}   # node name -> client and node transports
@@ -46,7 +47,7 @@ class Router:
         try:
             for name, (port, pick) in self.listeners.items():
                 server = self.loop.run_until_complete(asyncio.start_server(
-                    lambda r, w, pick=pick: self._serve(r, w, pick), "127.0.0.1", port, reuse_address=True))
+                    lambda r, w, pick=pick: self._serve(r, w, pick), self.listen, port, reuse_address=True))
                 self.servers.append(server)
         except BaseException as exc:      # a port in use: the supervisor reports it and exits
             self._error = exc
