@@ -168,7 +168,7 @@ class Writer(threading.Thread):
         self.cluster, self.table = cluster, table
         self.next_id = start_id
         self.acked: list[int] = []
-        self.ack_times: list[float] = []
+        self.ack_times: list[tuple[float, float]] = []    # (sent, acknowledged)
         self.errors = 0
         self.halt = threading.Event()
 
@@ -178,9 +178,10 @@ class Writer(threading.Thread):
             try:
                 if conn is None:
                     conn = self.cluster.connect(timeout=3)
+                sent = time.monotonic()
                 conn.execute(f"INSERT INTO {self.table} (id) VALUES (%s) ON CONFLICT DO NOTHING", (self.next_id,))
                 self.acked.append(self.next_id)
-                self.ack_times.append(time.monotonic())
+                self.ack_times.append((sent, time.monotonic()))
                 self.next_id += 1
             except psycopg.Error:
                 self.errors += 1
@@ -194,9 +195,11 @@ class Writer(threading.Thread):
             conn.close()
 
     def first_ack_after(self, moment: float) -> float | None:
-        for at in self.ack_times:
-            if at > moment:
-                return at - moment
+        """Seconds from `moment` to the first acknowledgement of a write sent after it (a write
+        sent before may still be acknowledged by the old writer a moment after its kill)."""
+        for sent, acked in self.ack_times:
+            if sent > moment:
+                return acked - moment
         return None
 
     def stop(self) -> None:
