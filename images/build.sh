@@ -26,6 +26,7 @@ ETHEREUM_IMAGE=labrunner-local/ethereum:1.7.1       # checked against the anvil 
 DOCUMENTDB_IMAGE=labrunner-local/documentdb:secantus-0.7.0b3   # checked against services/mongo_server.py's pin
 NEPTUNE_GREMLIN_IMAGE=labrunner-local/neptune-gremlin:3.7.3   # checked against services/gremlin_server.py's pin
 NEPTUNE_SPARQL_IMAGE=labrunner-local/neptune-sparql:0.5.13    # the oxigraph wheel of this version
+AURORA_POSTGRESQL_IMAGE=labrunner-local/aurora-postgresql:18.6   # labrunner's supervisor; PostgreSQL from the postgres pin
 BASE_IMAGE=labrunner-local/debian:bookworm
 SUITE=bookworm
 STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_IMAGE_<NAME> suffix
@@ -36,6 +37,7 @@ STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_I
   "ethereum=$ETHEREUM_IMAGE"
   "documentdb=$DOCUMENTDB_IMAGE"
   "neptune_gremlin=$NEPTUNE_GREMLIN_IMAGE" "neptune_sparql=$NEPTUNE_SPARQL_IMAGE"
+  "aurora_postgresql=$AURORA_POSTGRESQL_IMAGE"
 )
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

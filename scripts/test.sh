@@ -28,6 +28,7 @@ need=()
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
 command -v mariadb-dump >/dev/null || need+=(mariadb-client)
+command -v java >/dev/null || need+=(default-jre-headless)     # Gremlin Server's local runtime
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   say "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -43,6 +44,12 @@ say "building the local stand-in images"
 bash images/build.sh >/dev/null
 # shellcheck disable=SC1091
 source images/overrides.env
+# The local runtime fetches Gremlin Server's jars into labrunner's engine cache from a Maven
+# registry. Unless one is configured, use this machine's own Maven repository, which the
+# Gremlin image's build (mvn) just filled: same layout, so a file:// URL serves as the registry.
+if [ -z "${LABRUNNER_MAVEN_REGISTRY:-}" ] && [ -d "$HOME/.m2/repository/org/apache/tinkerpop" ]; then
+  export LABRUNNER_MAVEN_REGISTRY="file://$HOME/.m2/repository"
+fi
 
 export LABRUNNER_REQUIRE_DOCKER=1
 say "running the tests"

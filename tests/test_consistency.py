@@ -76,10 +76,14 @@ def service_gaps(name: str) -> list[str]:
     README stand-ins row naming its AWS service and image, and a test that starts it (or a lab using it
     that tests/test_labs.py proves)."""
     gaps = []
-    if not (REPO / "src" / "labrunner" / "services" / f"{name}.py").is_file():
-        gaps.append(f"src/labrunner/services/{name}.py is missing")
+    module = services.MODULES[name].replace(".", "/") + ".py"          # neptune-gremlin: neptune_gremlin.py
+    if not (REPO / "src" / module).is_file():
+        gaps.append(f"src/{module} is missing")
     service = services.get(name)
+    # a family of stand-ins may share one file: neptune-gremlin and neptune-sparql in compose/neptune.yml
     compose = REPO / "compose" / f"{name}.yml"
+    if not compose.is_file() and (REPO / "compose" / f"{name.split('-')[0]}.yml").is_file():
+        compose = REPO / "compose" / f"{name.split('-')[0]}.yml"
     if not compose.is_file():
         gaps.append(f"compose/{name}.yml is missing")
     else:
@@ -105,11 +109,12 @@ def test_service_has_module_compose_file_docs_and_a_test_that_starts_it(name):
 
 def test_a_service_added_without_them_is_named(monkeypatch):
     """A throwaway registry entry: no module of its own, no compose file, no README row, no test, no lab."""
-    monkeypatch.setitem(services.MODULES, "neptune", "labrunner.services.dynamodb")
-    gaps = service_gaps("neptune")
-    assert gaps == ["src/labrunner/services/neptune.py is missing", "compose/neptune.yml is missing",
-                    "README.md's Stand-ins table has no row for `neptune`",
-                    "no test starts neptune: name it in a test that runs it on a runtime, or add a lab using it"]
+    monkeypatch.setitem(services.MODULES, "timestream", "labrunner.services.timestream")
+    monkeypatch.setattr(services, "get", lambda name: importlib.import_module("labrunner.services.dynamodb").SERVICE)
+    gaps = service_gaps("timestream")
+    assert gaps == ["src/labrunner/services/timestream.py is missing", "compose/timestream.yml is missing",
+                    "README.md's Stand-ins table has no row for `timestream`",
+                    "no test starts timestream: name it in a test that runs it on a runtime, or add a lab using it"]
 
 
 def test_an_import_alone_does_not_count_as_a_test_that_starts_a_service():
@@ -125,7 +130,8 @@ def test_an_import_alone_does_not_count_as_a_test_that_starts_a_service():
 def test_compose_files_are_valid(compose):
     secret = "only-for-config-validation"          # compose files that require a password
     env = dict(os.environ, POSTGRES_PASSWORD=secret, MYSQL_ROOT_PASSWORD=secret, MARIADB_ROOT_PASSWORD=secret,
-               ORACLE_PASSWORD=secret, MSSQL_SA_PASSWORD=secret, VALKEY_PASSWORD=secret)
+               ORACLE_PASSWORD=secret, MSSQL_SA_PASSWORD=secret, VALKEY_PASSWORD=secret,
+               DOCDB_PASSWORD=secret)
     result = subprocess.run(["docker-compose", "-f", str(compose), "config", "-q"],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr

@@ -14,7 +14,8 @@ from labrunner.checks.answer import AnswerRunner
 from labrunner.errors import LabError
 
 DRIVERS = {"postgres": "psycopg", "mysql": "pymysql", "mariadb": "pymysql", "dynamodb": "boto3",
-           "elasticache": "redis", "memorydb": "redis", "oracle": "oracledb", "sqlserver": "pytds"}
+           "elasticache": "redis", "memorydb": "redis", "oracle": "oracledb", "sqlserver": "pytds",
+           "documentdb": "pymongo"}
 HEAVY = sorted(set(DRIVERS.values()) | {"botocore", "valkey"})
 
 PROBE = f'''

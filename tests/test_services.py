@@ -17,7 +17,7 @@ def test_every_service_pins_its_image(name):
     image = services.get(name).image
     repository, _, tag = image.rpartition(":")
     assert repository and tag and "latest" not in tag, f"{name}: {image} is not pinned"
-    assert re.match(r"^\d+(\.\d+)*", tag), f"{name}: {image} should pin a version tag"
+    assert re.match(r"^v?\d+(\.\d+)*", tag), f"{name}: {image} should pin a version tag"   # Foundry tags v1.7.1
 
 
 def test_dynamodb_local_runs_shared_in_memory_without_telemetry():

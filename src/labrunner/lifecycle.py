@@ -74,6 +74,21 @@ def launch(lab, runtime, session: Session, *, ports: dict[str, int] | None = Non
         raise
 
 
+def _unpublished_runs_locally(lab, runtime_name: str) -> str:
+    """`auto` picks the local runtime for a lab whose stand-in image no registry publishes
+    (unless an image override says where one is): Docker could only fail to pull it."""
+    from labrunner import config
+
+    if runtime_name != "auto":
+        return runtime_name
+    for name in lab.services:
+        service = services.get(name)
+        if not service.image_published and service.local is not None \
+                and config.image_override(name, service.image) is None:
+            return "local"
+    return runtime_name
+
+
 def start(lab, runtime_name: str = "auto", *, ports: dict[str, int] | None = None,
           workspace: str | None = None, on_event=None, meanwhile=None) -> Started:
     """Start the lab's services for a learner, or bring back the ones `down` stopped (on
@@ -101,7 +116,7 @@ def start(lab, runtime_name: str = "auto", *, ports: dict[str, int] | None = Non
         raise UsageError(f"{lab.id} has its services and data on the {existing.runtime} runtime",
                          f"run it there (`labrunner run {lab.id} --runtime {existing.runtime}`), or "
                          f"`labrunner down {lab.id} --wipe` first to start afresh on {runtime_name}")
-    runtime = runtimes.get(runtime_name)
+    runtime = runtimes.get(_unpublished_runs_locally(lab, runtime_name))
     ws = Workspace.for_lab(lab, workspace)
     session = Session(lab=lab.id, runtime=runtime.name, workspace=str(ws.path))
     ws.check_location()

@@ -76,7 +76,7 @@ def describe_endpoint(name: str, state: dict) -> str:
     if state.get("username"):
         return (f"{name}: host {state['host']} port {state['port']} user {state['username']} "
                 f"password {state['password']} database {state['database']}")
-    return f"{name}: http://{state['host']}:{state['port']}"
+    return f"{name}: {state.get('scheme') or 'http'}://{state['host']}:{state['port']}"   # ws:// for Gremlin
 
 
 def render_markdown(text: str) -> None:

@@ -86,8 +86,12 @@ def command(lab_id, runtime, ports, workspace, step_ref, no_input):
     first_time = not progress.completed(lab.id) and progress.position(lab.id) is None and step_ref is None
     shown: dict = {}
 
+    interactive = common.is_interactive(no_input)
+
     def prepare(session):
-        """Runs while the engines boot: load the lab's code, render the texts into buffers."""
+        """Runs while the engines boot: load the lab's code, render the texts into buffers. At a
+        terminal, a first run's introduction is shown here, while the engines boot (Gremlin
+        Server takes 2 to 5 s): the learner reads instead of watching a spinner."""
         from labrunner.labs.loader import load_code
 
         load_code(lab)
@@ -96,6 +100,9 @@ def command(lab_id, runtime, ports, workspace, step_ref, no_input):
             with common.console().capture() as captured:
                 common.render_markdown(common.fill(lab.read(lab.intro), lab, session))
             shown["intro"] = captured.get()
+            if interactive:
+                _page(shown.pop("intro"), already=0)
+                _wait_for_a_key(f"Press any key for step 1, '{shown['step'].title}' …")
         with common.console().capture() as captured:
             common.render_step(lab, shown["step"], session)
         shown["text"] = captured.get()
@@ -110,7 +117,6 @@ def command(lab_id, runtime, ports, workspace, step_ref, no_input):
         common.console().print(note, markup=False)
     warm_checker.spawn(lab, session)
     steps.go(lab, step)
-    interactive = common.is_interactive(no_input)
     if shown.get("intro"):
         if interactive:                  # a screenful at a time: the first screen fits the terminal
             _page(shown["intro"], already=2 * len(lab.services))    # the "ready" lines above it

@@ -32,7 +32,13 @@ def command(service, lab_id):
             click.echo(f"{exc.message}; opening a Python prompt instead.", err=True)
         else:
             click.echo(f"{definition.shell} from {resolved.where}; \\q or Ctrl-D leaves.", err=True)
-            return run_interactive(resolved.argv, resolved.env)
+            code = run_interactive(resolved.argv, resolved.env)
+            if resolved.where == "the container" and code in (126, 127):
+                # the image has no such program (labrunner's DocumentDB stand-in image has no mongosh)
+                click.echo(f"this {service} image has no {definition.shell}; opening a Python prompt instead.",
+                           err=True)
+                return _python_prompt(session, service, definition)
+            return code
     return _python_prompt(session, service, definition)
 
 

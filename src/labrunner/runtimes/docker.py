@@ -194,6 +194,7 @@ class DockerRuntime:
             container = self.client.containers.create(
                 image,
                 command=command,
+                entrypoint=list(service.entrypoint) or None,
                 environment=environment,
                 labels=labels,
                 name=f"labrunner-{lab_id}-{service.name}-{session_id[:8]}",

@@ -133,7 +133,9 @@ class LocalRuntime:
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
         else:
             kwargs["start_new_session"] = True
-            kwargs.update(self._privileges(service, data_dir) or {})
+            privileges = self._privileges(service, data_dir) or {}      # also hands data_dir over
+            if not getattr(recipe, "drops_root_itself", False):
+                kwargs.update(privileges)
         with open(state["log"], "ab") as log:
             try:
                 process = subprocess.Popen(argv, stdout=log, **kwargs)

@@ -21,6 +21,7 @@ MODULES = {
     "neptune-gremlin": "labrunner.services.neptune_gremlin",
     "neptune-sparql": "labrunner.services.neptune_sparql",
     "ethereum": "labrunner.services.ethereum",
+    "aurora-postgresql": "labrunner.services.aurora_postgresql",
 }
 
 

@@ -45,6 +45,9 @@ class LocalRecipe(Protocol):
 
     standin: str          # what the learner is told runs, e.g. "moto server (an emulator)"
     refuses_root: bool    # engines like initdb/mariadbd: run as an unprivileged user
+    # Optional, with refuses_root: the process labrunner starts stays root and runs the engines as
+    # the unprivileged user itself (a supervisor whose Python that user may not be able to read).
+    drops_root_itself: bool
 
     def find(self) -> str:
         """Quickly confirm the engine is installed, or raise RuntimeUnavailable naming the install command."""
@@ -84,6 +87,7 @@ class Service:
     fixtures: dict[str, Callable[[Endpoint], object]] = field(default_factory=dict)
     shared_fixtures: tuple[str, ...] = ()   # stateless clients a warm checker may keep between checks
     command: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] = ()    # replaces the image's entrypoint (e.g. ("/bin/bash", "-c"))
     docker_command: Callable[[Endpoint], tuple[str, ...]] | None = None   # when it needs the credentials
     environment: dict[str, str] = field(default_factory=dict)
     scheme: str = "http"
@@ -102,6 +106,9 @@ class Service:
     local: LocalRecipe | None = None
     local_unavailable_reason: str = ""  # when local is None: why, said plainly
     start_timeout: float = 60.0
+    # False: no registry publishes its image (a stand-in labrunner's images/ builds, e.g. a
+    # cluster's supervisor); `--runtime auto` then runs it locally unless an image override names one.
+    image_published: bool = True
     keeps_data: bool = True             # False: an in-memory engine; `run` after `down` rebuilds its data
     # The client learner code gets from `answer.call(..., connect=<name>)`: "module:function",
     # imported in the answer's child and called with the Endpoint. Keep that module light: it is

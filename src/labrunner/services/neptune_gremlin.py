@@ -131,7 +131,11 @@ SERVICE = Service(
     reset=reset,
     exports=exports,
     fixtures={"g": traversal_source},
-    environment={"JAVA_OPTIONS": gremlin_server.CONTAINER_JAVA_OPTIONS},   # the image's default heap is 4 GB
+    environment={"JAVA_OPTIONS": gremlin_server.CONTAINER_JAVA_OPTIONS},
+    # labrunner's configuration written in the container, then the server started on it: the
+    # official image's own configuration takes numeric ids only
+    entrypoint=("/bin/bash", "-c"),
+    command=(gremlin_server.container_script(),),   # the image's default heap is 4 GB
     scheme="ws",
     local=gremlin_server.GremlinServerRecipe(),
     start_timeout=90.0,

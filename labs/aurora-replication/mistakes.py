@@ -1,0 +1,45 @@
+"""Typical wrong answers for aurora-replication, each proven caught by `labrunner test`."""
+
+
+# ---- step 1 ----
+def orders_in_public(aurora):
+    aurora.execute("CREATE TABLE orders (order_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                   "customer_id integer NOT NULL, total numeric(10, 2) NOT NULL)")
+    aurora.execute("INSERT INTO orders (customer_id, total) VALUES (1, 19.99)")
+
+
+def order_id_without_default(aurora):
+    aurora.execute("CREATE SCHEMA shop")
+    aurora.execute("CREATE TABLE shop.orders (order_id bigint PRIMARY KEY, customer_id integer NOT NULL, "
+                   "total numeric(10, 2) NOT NULL)")
+    aurora.execute("INSERT INTO shop.orders VALUES (1, 1, 19.99)")
+
+
+# ---- step 2 ----
+def role_from_the_read_only_default(workspace):
+    """default_transaction_read_only is off on a standby too: only the transaction is read-only."""
+    workspace.install_variant("cluster.py", "cluster-2.py", {
+        'in_recovery = conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]':
+            'in_recovery = conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"'})
+
+
+# ---- step 3 ----
+def lag_from_what_was_sent(workspace):
+    workspace.install_variant("cluster.py", "cluster.py", {"pg_current_wal_lsn(), replay_lsn)": "pg_current_wal_lsn(), sent_lsn)"})
+
+
+# ---- step 4 ----
+def order_page_read_from_a_reader(workspace):
+    workspace.install_variant("shop_api.py", "shop_api-4.py", {
+        '''        conn.commit()
+        rows = conn.execute("SELECT total FROM shop.orders WHERE customer_id = %s ORDER BY order_id",
+                            (customer_id,)).fetchall()''': '''        conn.commit()
+    with psycopg.connect(READER_URL) as conn:
+        rows = conn.execute("SELECT total FROM shop.orders WHERE customer_id = %s ORDER BY order_id",
+                            (customer_id,)).fetchall()'''})
+
+
+# ---- step 5 ----
+def every_read_through_the_cluster_endpoint(workspace):
+    workspace.install_variant("shop_api.py", "shop_api.py", {
+        "    with psycopg.connect(READER_URL) as conn:          # a read": "    with psycopg.connect(WRITER_URL) as conn:          # a read"})
