@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import psutil
 import psycopg
@@ -245,6 +248,53 @@ def test_a_hung_writer_is_failed_over_and_fenced(cluster):
              "the paused writer to be fenced (killed)")
     wait_for(lambda: cluster.roles()[old] == "reader" and cluster.all_healthy(), 60, f"{old} to rejoin")
     assert cluster.scalar("SELECT pg_is_in_recovery()", cluster.ports[old]) is True
+
+
+def test_the_base_backup_and_wal_archive_restore_to_a_point_in_time(cluster, tmp_path):
+    """What point-in-time restore is built on: the base backup taken at creation plus the WAL
+    archive (across every failover so far) recover a copy to the second before a bad DELETE."""
+    from aurora_helpers import free_ports
+    from labrunner.services.aurora_node import bin_dir, drop_root, hand_over, set_auto_conf
+
+    healthy(cluster)
+    with cluster.connect() as conn:
+        conn.execute("CREATE TABLE ledger (id int PRIMARY KEY, amount int)")
+        conn.execute("INSERT INTO ledger SELECT g, g * 7 FROM generate_series(1, 57) g")
+        time.sleep(1.1)
+        target = conn.execute("SELECT clock_timestamp()").fetchone()[0]
+        time.sleep(1.1)
+        conn.execute("DELETE FROM ledger WHERE id > 5")
+        segment = conn.execute("SELECT pg_walfile_name(pg_switch_wal())").fetchone()[0]
+    archive = cluster.data / "archive"
+    wait_for(lambda: (archive / segment).exists(), 30, f"{segment} in the archive")
+    backups = json.loads((cluster.data / "cluster.json").read_text())["backups"]
+    assert backups, "no base backup was taken when the cluster was created"
+    copy = Path(tempfile.mkdtemp(prefix="labrunner-aurora-pitr-"))
+    try:
+        shutil.copytree(cluster.data / backups[0]["path"], copy / "pgdata")
+        pgdata = copy / "pgdata"
+        pgdata.chmod(0o700)
+        (pgdata / "postmaster.pid").unlink(missing_ok=True)
+        set_auto_conf(pgdata, {"restore_command": f"cp {archive}/%f %p", "recovery_target_time": target.isoformat(),
+                               "recovery_target_action": "promote", "recovery_target_timeline": "latest"})
+        (pgdata / "recovery.signal").touch()
+        hand_over(copy)
+        port = free_ports(1)[0]
+        server = subprocess.Popen([os.path.join(bin_dir(), "postgres"), "-D", str(pgdata), "-p", str(port),
+                                   "-c", "archive_mode=off", "-c", "synchronous_standby_names="],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **drop_root())
+        try:
+            restored = wait_for(lambda: cluster.scalar("SELECT NOT pg_is_in_recovery() AND true", port), 60,
+                                "the restored copy to finish recovery")
+            assert restored
+            assert cluster.scalar("SELECT count(*) FROM ledger", port) == 57
+            assert cluster.scalar("SELECT sum(amount) FROM ledger", port) == 7 * 57 * 58 // 2
+        finally:
+            server.terminate()
+            server.wait(30)
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+    assert cluster.scalar("SELECT count(*) FROM ledger") == 5          # the cluster itself is untouched
 
 
 def test_stop_and_start_keeps_data_and_roles(cluster):

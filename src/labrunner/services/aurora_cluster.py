@@ -179,7 +179,7 @@ class Supervisor:
         self.state = {
             "engine": "aurora-postgresql", "writer": "aurora-1", "created": _now(),
             "nodes": {name: {"zone": zone, "role": "reader", "needs_rejoin": False} for name, zone in NODES},
-            "failovers": [],
+            "failovers": [], "backups": [],
         }
         for name in ("aurora-2", "aurora-3"):
             self._check_interrupt()
@@ -187,6 +187,7 @@ class Supervisor:
             self.nodes[name].base_backup_from(self.nodes["aurora-1"], create_slot=True)
             self.nodes[name].start()
         self._check_interrupt()
+        self._base_backup()
         self.save()
         # The password now lives in the database; the file is not needed again.
         (self.data / "credentials.json").unlink(missing_ok=True)
@@ -265,6 +266,23 @@ class Supervisor:
                     self.state["nodes"][node.name]["needs_rejoin"] = True
                     self._rejoin(node, fresh=True)
             log(f"reader {node.name} up")
+
+    def _base_backup(self) -> None:
+        """The starting point of point-in-time restore: a base backup of the new cluster in
+        DIR/backups/<time> (plain format, with the WAL it needs). The archive in DIR/archive
+        holds every WAL segment after it; restore copies the backup and replays the archive
+        up to recovery_target_time."""
+        stamp = _now()
+        folder = self.data / "backups" / stamp.replace(":", "").replace("-", "").replace(".", "")
+        folder.parent.mkdir(mode=0o700, exist_ok=True)
+        hand_over(folder.parent)
+        writer = self.writer
+        _run([os.path.join(bin_dir(), "pg_basebackup"), "-d", writer.conninfo(), "-D", str(folder),
+              "-X", "fetch", "-c", "fast", "--no-sync"], writer.env(), writer.log)
+        lsn = writer.execute("SELECT pg_current_wal_lsn()::text")[0][0]
+        self.state.setdefault("backups", []).append({"time": stamp, "path": str(folder.relative_to(self.data)),
+                                                     "wal_lsn_after": lsn})
+        log(f"base backup for point-in-time restore: {folder.relative_to(self.data)}")
 
     def _check_interrupt(self) -> None:
         if self.stopping.is_set():
