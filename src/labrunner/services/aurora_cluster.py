@@ -812,8 +812,30 @@ def parse_args(argv: list[str] | None = None):
     return Path(args.data).resolve(), args.port, {k: ports[k] for k in need}, args.listen
 
 
+def _reap_as_init() -> int | None:
+    """As a container's PID 1, orphans (the processes of a killed node) become our children and
+    must be reaped. The supervisor then runs as a child and this process only reaps and forwards
+    SIGTERM/SIGINT. Returns the child's exit code here, None in the child."""
+    child = os.fork()
+    if child == 0:
+        return None
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda number, _frame: os.kill(child, number))
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            return 0
+        if pid == child:
+            return os.waitstatus_to_exitcode(status)
+
+
 def main(argv: list[str] | None = None) -> int:
     data, port, ports, listen = parse_args(argv)
+    if os.name == "posix" and os.getpid() == 1:
+        code = _reap_as_init()
+        if code is not None:
+            return code
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
     bin_dir()
     ids = drop_root()           # as root: PostgreSQL's programs run as the unprivileged user
