@@ -1,4 +1,5 @@
-"""The learner's progress: attempts, completions and the position per lab.
+"""The learner's progress: attempts, completions, the position per lab, hints taken and
+when each step became current (for `labrunner report`).
 
 Two files in the private data folder, both 0600:
 
@@ -32,7 +33,8 @@ from labrunner.errors import LabrunnerError
 
 DB_NAME = "progress.db"
 JOURNAL_NAME = "progress.journal"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+SOLVE_MESSAGE = "applied the reference solution"     # the attempt `solve` records
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS attempts (
@@ -45,6 +47,12 @@ CREATE TABLE IF NOT EXISTS completions (
 );
 CREATE TABLE IF NOT EXISTS position (
     lab TEXT PRIMARY KEY, step TEXT NOT NULL, at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS visits (
+    lab TEXT NOT NULL, step TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (lab, step, at)
+);
+CREATE TABLE IF NOT EXISTS hints (
+    lab TEXT NOT NULL, step TEXT NOT NULL, at REAL NOT NULL, shown INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS attempts_lab ON attempts (lab, step);
@@ -63,6 +71,11 @@ def set_position(lab: str, step: str) -> None:
     _write({"op": "position", "lab": lab, "step": step, "at": time.time()})
 
 
+def record_hint(lab: str, step: str, shown: int) -> None:
+    """`shown`: how many hint tiers of the step the learner has now seen."""
+    _write({"op": "hint", "lab": lab, "step": step, "at": time.time(), "shown": int(shown)})
+
+
 def position(lab: str) -> str | None:
     row = _read(lambda db: db.execute("SELECT step FROM position WHERE lab = ?", (lab,)).fetchone())
     return row[0] if row else None
@@ -79,6 +92,42 @@ def attempts(lab: str) -> dict[str, int]:
     rows = _read(lambda db: db.execute("SELECT step, COUNT(*) FROM attempts WHERE lab = ? GROUP BY step",
                                        (lab,)).fetchall())
     return dict(rows)
+
+
+def labs() -> list[str]:
+    """Every lab with something recorded (a check, a position or a hint)."""
+    rows = _read(lambda db: db.execute("SELECT lab FROM attempts UNION SELECT lab FROM position"
+                                       " UNION SELECT lab FROM hints").fetchall())
+    return sorted(lab for (lab,) in rows)
+
+
+def history(lab: str) -> dict[str, dict]:
+    """step id -> what `labrunner report` shows: {"checks", "solves", "first_pass" (time),
+    "first_pass_solved", "first_current" (the first time the step became current, at or
+    before its first pass when it passed), "hints" (tiers seen)}. Only steps with a record."""
+
+    def look(db):
+        out: dict[str, dict] = {}
+
+        def row(step):
+            return out.setdefault(step, {"checks": 0, "solves": 0, "first_pass": None, "first_pass_solved": False,
+                                         "first_current": None, "hints": 0})
+
+        for step, at, passed, message in db.execute(
+                "SELECT step, at, passed, message FROM attempts WHERE lab = ? ORDER BY at", (lab,)):
+            item = row(step)
+            item["solves" if message == SOLVE_MESSAGE else "checks"] += 1
+            if passed and item["first_pass"] is None:
+                item["first_pass"], item["first_pass_solved"] = at, message == SOLVE_MESSAGE
+        for step, shown in db.execute("SELECT step, MAX(shown) FROM hints WHERE lab = ? GROUP BY step", (lab,)):
+            row(step)["hints"] = shown
+        for step, at in db.execute("SELECT step, at FROM visits WHERE lab = ? ORDER BY at", (lab,)):
+            item = row(step)
+            if item["first_current"] is None and (item["first_pass"] is None or at <= item["first_pass"]):
+                item["first_current"] = at
+        return out
+
+    return _read(look)
 
 
 def forget(lab: str, steps: list[str]) -> None:
@@ -154,8 +203,11 @@ def _open(folder: Path) -> _Connection:
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")     # the journal's fsync is the durable write
-        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
             db.executescript(SCHEMA)
+            if version == 2:
+                _backfill_visits(db)
         _catch_up(db)
     except BaseException:
         db.close()
@@ -251,6 +303,9 @@ def _apply(db, entry: dict) -> None:
                    (lab, step, at, int(entry.get("solved", False))))
     elif op == "position":
         db.execute("INSERT OR REPLACE INTO position VALUES (?, ?, ?)", (lab, step, at))
+        db.execute("INSERT OR IGNORE INTO visits VALUES (?, ?, ?)", (lab, step, at))
+    elif op == "hint":
+        db.execute("INSERT INTO hints VALUES (?, ?, ?, ?)", (lab, step, at, int(entry["shown"])))
     elif op == "forget":
         db.executemany("DELETE FROM completions WHERE lab = ? AND step = ?",
                        [(lab, s) for s in entry["steps"]])
@@ -271,6 +326,29 @@ def _journal_size(folder: Path) -> int:
         return (folder / JOURNAL_NAME).stat().st_size
     except FileNotFoundError:
         return 0
+
+
+def _backfill_visits(db) -> None:
+    """A database from before `visits` existed: the journal still holds every position."""
+    try:
+        with open(db.folder / JOURNAL_NAME, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for raw in data.splitlines():
+            try:
+                entry = json.loads(raw)
+                if entry.get("op") == "position":
+                    db.execute("INSERT OR IGNORE INTO visits VALUES (?, ?, ?)",
+                               (entry["lab"], entry["step"], entry["at"]))
+            except (ValueError, KeyError, TypeError, AttributeError, sqlite3.IntegrityError):
+                continue
+        db.execute("COMMIT")
+    except BaseException:
+        _rollback(db)
+        raise
 
 
 def _has_rows(db) -> bool:
@@ -327,7 +405,11 @@ def _rewrite_journal(db) -> None:
                       "message": message, "complete": False})
     for lab, step, at, solved in db.execute("SELECT * FROM completions ORDER BY at"):
         lines.append({"op": "done", "lab": lab, "step": step, "at": at, "solved": bool(solved)})
-    for lab, step, at in db.execute("SELECT * FROM position ORDER BY at"):
+    for lab, step, at, shown in db.execute("SELECT * FROM hints ORDER BY at"):
+        lines.append({"op": "hint", "lab": lab, "step": step, "at": at, "shown": shown})
+    for lab, step, at in db.execute("SELECT * FROM visits ORDER BY at"):       # earlier positions
+        lines.append({"op": "position", "lab": lab, "step": step, "at": at})
+    for lab, step, at in db.execute("SELECT * FROM position ORDER BY at"):     # then the current ones
         lines.append({"op": "position", "lab": lab, "step": step, "at": at})
     data = "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in lines).encode("utf-8")
     path = db.folder / JOURNAL_NAME

@@ -137,7 +137,7 @@ def _record(lab, step, results, *, solved: bool) -> Outcome:
     from labrunner import log
 
     passed = bool(results) and all(r.passed for r in results)
-    message = "applied the reference solution" if solved else "; ".join(r.message for r in results if not r.passed)
+    message = progress.SOLVE_MESSAGE if solved else "; ".join(r.message for r in results if not r.passed)
     progress.record_attempt(lab.id, step.id, passed, message, solved=solved and passed)
     logger = log.for_lab(lab.id)
     for r in results:
@@ -176,6 +176,8 @@ def next_hints(lab, step, *, all_of_them: bool = False) -> list[str]:
     from labrunner.sessions import _write_atomic
 
     _write_atomic(path, json.dumps(seen), private=True)
+    if count:
+        progress.record_hint(lab.id, step.id, count)      # for `labrunner report`
     return list(step.hints[:count])
 
 

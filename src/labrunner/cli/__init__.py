@@ -31,6 +31,7 @@ COMMANDS = {
     "env": ("env", "Print shell exports for the running lab (endpoint, credentials)."),
     "doctor": ("doctor", "Check Docker, local engines and ports; one line each."),
     "test": ("test", "Prove a lab: each check fails before its solution, passes after."),
+    "report": ("report", "Export your progress per lab and step (json, csv, junit or html)."),
 }
 
 
