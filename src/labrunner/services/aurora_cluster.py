@@ -668,6 +668,7 @@ class Supervisor:
         if action == "restart":
             return self._restart(node)
         with self.lock:
+            was_writer = node is self.writer
             if action == "kill":
                 node.kill()
             elif action == "stop":
@@ -684,7 +685,8 @@ class Supervisor:
             elif action == "resume":
                 node.resume()
             log(f"fault: {action} {name}")
-            return {"node": name, "action": action, "role": "writer" if node is self.writer else "reader"}
+            return {"node": name, "action": action, "role": "writer" if node is self.writer else "reader",
+                    "said": _said(action, name, was_writer)}
 
     def _restart(self, node: Node) -> dict:
         """Reboot one node (as reboot-db-instance does): the writer stays the writer."""
@@ -706,7 +708,9 @@ class Supervisor:
         finally:
             node.busy = False
         log(f"fault: restart {node.name}")
-        return {"node": node.name, "action": "restart", "role": "writer" if node is self.writer else "reader"}
+        writer = node is self.writer
+        return {"node": node.name, "action": "restart", "role": "writer" if writer else "reader",
+                "said": _said("restart", node.name, writer)}
 
     def planned_failover(self, target) -> dict:
         if target is not None and target not in self.nodes:
@@ -724,6 +728,25 @@ class Supervisor:
         finally:
             old.busy = False
         return record
+
+
+def _said(action: str, name: str, writer: bool) -> str:
+    """One sentence for the learner: what was done and what the cluster does next."""
+    if action == "kill":
+        return (f"killed {name}, the writer: the cluster fails over to the most caught-up reader and "
+                f"{name} comes back as a reader" if writer else
+                f"killed {name}, a reader: it comes back by itself in a few seconds")
+    if action == "stop":
+        return (f"stopped {name}, the writer: the cluster fails over to a reader; {name} stays down until restart"
+                if writer else f"stopped {name}: it stays down until restart")
+    if action == "pause":
+        return (f"paused {name}, the writer: writes hang; after {HUNG_WRITER:.0f} s without an answer the "
+                f"cluster fails over and {name} is shut out" if writer else
+                f"paused {name}: its connections hang and the reader endpoint stops choosing it")
+    if action == "resume":
+        return f"resumed {name}"
+    return (f"restarted {name}; it is still the writer (a reboot does not fail over)" if writer
+            else f"restarted {name}, a reader")
 
 
 class _Interrupted(Exception):
