@@ -366,3 +366,89 @@ def test_no_progress_yet_gives_an_empty_report_and_says_so():
     assert code == 0
     assert out.strip().splitlines() == [",".join(__import__("labrunner.report").report.CSV_COLUMNS)]
     assert "no progress recorded yet" in err
+
+
+# ---- HTML in a real browser ---------------------------------------------------------------
+# Needs Debian's `chromium`. Without it the test skips, unless LABRUNNER_REQUIRE_CHROMIUM=1 (CI),
+# which makes a missing browser a failure.
+
+def png_pixels(data: bytes) -> tuple[int, int, list[tuple[int, int, int]]]:
+    """(width, height, RGB pixels) of an 8-bit, non-interlaced RGB or RGBA PNG (what Chromium writes)."""
+    import struct
+    import zlib
+
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, header = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    width, height, depth, colour, _, _, interlace = header
+    assert depth == 8 and colour in (2, 6) and interlace == 0, f"unsupported PNG {header}"
+    step = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(idat), width * step
+    rows, prev = [], bytearray(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - step] if i >= step else 0
+            b, c = prev[i], prev[i - step] if i >= step else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(line)
+        prev = line
+    pixels = [tuple(row[x * step:x * step + 3]) for row in rows for x in range(width)]
+    return width, height, pixels
+
+
+def chromium() -> str:
+    program = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not program:
+        if os.environ.get("LABRUNNER_REQUIRE_CHROMIUM") == "1":
+            pytest.fail("LABRUNNER_REQUIRE_CHROMIUM=1 but Debian's chromium is not installed (apt-get install chromium)")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    return program
+
+
+def test_html_report_renders_its_chart_in_headless_chromium_with_no_network(home, tmp_path):
+    import subprocess
+
+    from labrunner import report as module
+
+    program = chromium()
+    page = tmp_path / "progress.html"
+    report("--out", str(page))
+    base = [program, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--host-resolver-rules=MAP * ~NOTFOUND",        # no name resolves: nothing can be fetched
+            "--proxy-server=127.0.0.1:9",                   # and no proxy answers
+            "--window-size=1000,700"]
+    dom = subprocess.run(base + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    parser = Strict()
+    parser.feed(dom.stdout)
+    assert len([b for b in parser.bars if b["data-lab"] == LAB]) == 4
+    assert parser.rows[:3] == ["create-table", "load-items", "query-by-key"]
+    shot = tmp_path / "report.png"
+    done = subprocess.run(base + [f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and shot.exists(), done.stderr[-2000:]
+    width, height, pixels = png_pixels(shot.read_bytes())
+    assert (width, height) == (1000, 700)
+    colours = set(pixels)
+    for status in ("passed", "solved", "attempted", "not_started"):      # each bar painted in its colour
+        hex_colour = module.COLOURS[status].lstrip("#")
+        rgb = tuple(int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))
+        assert any(all(abs(p - q) <= 3 for p, q in zip(rgb, px)) for px in colours), f"no {status} bar painted"

@@ -15,7 +15,7 @@ from labrunner.errors import UsageError
 def command(lab_id, fmt, out):
     """Export your progress per lab and step: status, check runs, hints taken, time on step.
 
-    Every lab with progress recorded, or only LAB. JSON follows the schema shipped as
+    Every lab with progress recorded, or only LAB_ID. JSON follows the schema shipped as
     labrunner/report_schema.json; CSV has one row per lab and step; JUnit XML one
     testsuite per lab and one testcase per step; HTML is one self-contained page."""
     from labrunner import progress, report, sessions
