@@ -452,3 +452,18 @@ def test_html_report_renders_its_chart_in_headless_chromium_with_no_network(home
         hex_colour = module.COLOURS[status].lstrip("#")
         rgb = tuple(int(hex_colour[i:i + 2], 16) for i in (0, 2, 4))
         assert any(all(abs(p - q) <= 3 for p, q in zip(rgb, px)) for px in colours), f"no {status} bar painted"
+
+
+def test_a_broken_lab_file_leaves_that_lab_out_with_one_line_and_reports_the_others(home, lab_copy):
+    from labrunner import progress
+
+    progress.set_position("rds-postgres-basics", "connect")       # some progress in a second lab
+    lab_dir = lab_copy(LAB)
+    yaml = lab_dir / "lab.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace("\nminutes: 50\n", "\nminutes: lots\n"),
+                    encoding="utf-8")
+    code, out, err = _call("--labs-dir", str(lab_dir.parent), "report")
+    assert code == 0, err
+    assert err.strip().splitlines() == [f"labrunner: progress for {LAB} is left out: labs/{LAB}/lab.yaml: minutes: "
+                                        "expected a whole number, found text 'lots'"]
+    assert [lab["id"] for lab in json.loads(out)["labs"]] == ["rds-postgres-basics"]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from labrunner.errors import UsageError
+from labrunner.errors import LabError, UsageError
 
 
 @click.command("report")
@@ -31,7 +31,12 @@ def command(lab_id, fmt, out):
         if gone:
             click.echo(f"labrunner: progress for {', '.join(gone)} is left out: no such lab is installed now",
                        err=True)
-        labs = [catalog.get(lab, with_code=False) for lab in recorded if lab in known]
+        labs = []
+        for lab in (lab for lab in recorded if lab in known):
+            try:
+                labs.append(catalog.get(lab, with_code=False))
+            except LabError as exc:         # a broken lab file: the others are still reported
+                click.echo(f"labrunner: progress for {lab} is left out: {exc.one_line()}", err=True)
         if not labs:
             click.echo("labrunner: no progress recorded yet (start a lab with `labrunner run <lab>`); "
                        "the report lists no labs", err=True)
