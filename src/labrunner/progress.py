@@ -103,22 +103,22 @@ def labs() -> list[str]:
 
 def history(lab: str) -> dict[str, dict]:
     """step id -> what `labrunner report` shows: {"checks", "solves", "first_pass" (time),
-    "first_pass_solved", "first_current" (the first time the step became current, at or
+    "first_current" (the first time the step became current, at or
     before its first pass when it passed), "hints" (tiers seen)}. Only steps with a record."""
 
     def look(db):
         out: dict[str, dict] = {}
 
         def row(step):
-            return out.setdefault(step, {"checks": 0, "solves": 0, "first_pass": None, "first_pass_solved": False,
-                                         "first_current": None, "hints": 0})
+            return out.setdefault(step, {"checks": 0, "solves": 0, "first_pass": None, "first_current": None,
+                                         "hints": 0})
 
         for step, at, passed, message in db.execute(
                 "SELECT step, at, passed, message FROM attempts WHERE lab = ? ORDER BY at", (lab,)):
             item = row(step)
             item["solves" if message == SOLVE_MESSAGE else "checks"] += 1
             if passed and item["first_pass"] is None:
-                item["first_pass"], item["first_pass_solved"] = at, message == SOLVE_MESSAGE
+                item["first_pass"] = at
         for step, shown in db.execute("SELECT step, MAX(shown) FROM hints WHERE lab = ? GROUP BY step", (lab,)):
             row(step)["hints"] = shown
         for step, at in db.execute("SELECT step, at FROM visits WHERE lab = ? ORDER BY at", (lab,)):
