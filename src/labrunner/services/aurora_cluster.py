@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import secrets
-import shlex
 import shutil
 import signal
 import sys
@@ -38,10 +37,11 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from labrunner.services.aurora_control import ControlError, ControlServer
-from labrunner.services.aurora_node import (ADMIN_USER, Node, _run, bin_dir, conf_quote, drop_root, hand_over,
-                                           lsn_int, slot_name)
+from labrunner.services.aurora_control import ControlAPI, ControlError, ControlServer
+from labrunner.services.aurora_node import ADMIN_USER, Node, bin_dir, drop_root, hand_over, lsn_int, slot_name
 from labrunner.services.aurora_router import Router
+from labrunner.services.aurora_setup import base_backup, create_writer, log, read_credentials
+from labrunner.services.aurora_setup import now as utc_now
 
 NODES = (("aurora-1", "az-a"), ("aurora-2", "az-b"), ("aurora-3", "az-c"))
 POLL = 0.5                  # seconds between health queries of a node
@@ -49,7 +49,6 @@ STALE = 2.5                 # a node whose last good answer is older than this i
 HUNG_WRITER = 8.0           # a writer that answers nothing for this long is failed over (and fenced)
 RESTART_DELAY = 3.0         # a crashed node comes back by itself after this long
 NOT_STREAMING = 20.0        # a live reader that does not stream for this long is rebuilt
-ACTIONS = ("kill", "stop", "pause", "resume", "restart")
 
 PROBE_SQL = """
 SELECT pg_is_in_recovery(),
@@ -67,11 +66,8 @@ SELECT pg_is_in_recovery(),
 """
 
 
-def log(message: str) -> None:
-    print(f"{time.strftime('%H:%M:%S')} aurora: {message}", file=sys.stderr, flush=True)
-
-
-class Supervisor:
+class Supervisor(ControlAPI):
+    hung_writer = HUNG_WRITER
     def __init__(self, data: Path, cluster_port: int, ports: dict[str, int], creds: dict[str, str] | None,
                  listen: str = "127.0.0.1"):
         self.data = data
@@ -174,10 +170,10 @@ class Supervisor:
             json.dump({"user": ADMIN_USER, "password": password}, fh)
         for node in self.nodes.values():
             node.admin_password = password
-        self._init_writer(self.nodes["aurora-1"])
+        create_writer(self.nodes["aurora-1"], self.data, self.creds)
         self._check_interrupt()
         self.state = {
-            "engine": "aurora-postgresql", "writer": "aurora-1", "created": _now(),
+            "engine": "aurora-postgresql", "writer": "aurora-1", "created": utc_now(),
             "nodes": {name: {"zone": zone, "role": "reader", "needs_rejoin": False} for name, zone in NODES},
             "failovers": [], "backups": [],
         }
@@ -187,51 +183,11 @@ class Supervisor:
             self.nodes[name].base_backup_from(self.nodes["aurora-1"], create_slot=True)
             self.nodes[name].start()
         self._check_interrupt()
-        self._base_backup()
+        self.state["backups"].append(base_backup(self.writer, self.data))
         self.save()
         # The password now lives in the database; the file is not needed again.
         (self.data / "credentials.json").unlink(missing_ok=True)
         log("cluster created")
-
-    def _init_writer(self, node: Node) -> None:
-        log(f"creating writer {node.name} (initdb)")
-        user, database = self.creds["user"], self.creds["database"]
-        pwfile = self.data / "pwfile"
-        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with open(fd, "w") as fh:
-                fh.write(self.creds["password"] + "\n")
-            hand_over(pwfile)
-            _run([os.path.join(bin_dir(), "initdb"), "-D", str(node.pgdata), "-U", user, f"--pwfile={pwfile}",
-                  "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8",
-                  "--no-sync"], os.environ.copy(), node.log)
-        finally:
-            pwfile.unlink(missing_ok=True)
-        archive = str(self.data / "archive")
-        target = shlex.quote(archive) + "/%f"
-        archive_command = f"test ! -f {target} && cp %p {target}"
-        restore_command = f"cp {target} %p"
-        with open(node.pgdata / "pg_hba.conf", "a") as fh:
-            # Clients from anywhere the server listens (loopback only, except inside a container,
-            # where Docker's published ports arrive from its bridge), with a password.
-            fh.write("host all all all scram-sha-256\n")
-        with open(node.pgdata / "postgresql.conf", "a") as fh:
-            fh.write("\n# aurora stand-in\n"
-                     "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\n"
-                     "wal_level = replica\nhot_standby = on\nhot_standby_feedback = on\nwal_log_hints = on\n"
-                     "max_wal_senders = 10\nmax_replication_slots = 10\nmax_slot_wal_keep_size = '1GB'\n"
-                     "wal_sender_timeout = '5s'\nwal_receiver_timeout = '5s'\n"
-                     "wal_receiver_status_interval = '1s'\nwal_retrieve_retry_interval = '1s'\n"
-                     f"archive_mode = on\narchive_command = {conf_quote(archive_command)}\n"
-                     f"restore_command = {conf_quote(restore_command)}\nwal_keep_size = '128MB'\n"
-                     "shared_buffers = '32MB'\nmax_connections = 60\nfsync = on\nsynchronous_commit = on\n")
-        ident = lambda name: '"' + name.replace('"', '""') + '"'   # noqa: E731
-        script = (f"CREATE ROLE {ADMIN_USER} WITH SUPERUSER REPLICATION LOGIN PASSWORD "
-                  f"{conf_quote(node.admin_password)};\n\n"
-                  f"CREATE DATABASE {ident(database)} OWNER {ident(user)};\n\n")
-        _run([os.path.join(bin_dir(), "postgres"), "--single", "-D", str(node.pgdata), "-j", "postgres"],
-             os.environ.copy(), node.log, input=script)
-        node.start()
 
     def _bring_up(self) -> None:
         """Start (or adopt) every node with its recorded role."""
@@ -266,23 +222,6 @@ class Supervisor:
                     self.state["nodes"][node.name]["needs_rejoin"] = True
                     self._rejoin(node, fresh=True)
             log(f"reader {node.name} up")
-
-    def _base_backup(self) -> None:
-        """The starting point of point-in-time restore: a base backup of the new cluster in
-        DIR/backups/<time> (plain format, with the WAL it needs). The archive in DIR/archive
-        holds every WAL segment after it; restore copies the backup and replays the archive
-        up to recovery_target_time."""
-        stamp = _now()
-        folder = self.data / "backups" / stamp.replace(":", "").replace("-", "").replace(".", "")
-        folder.parent.mkdir(mode=0o700, exist_ok=True)
-        hand_over(folder.parent)
-        writer = self.writer
-        _run([os.path.join(bin_dir(), "pg_basebackup"), "-d", writer.conninfo(), "-D", str(folder),
-              "-X", "fetch", "-c", "fast", "--no-sync"], writer.env(), writer.log)
-        lsn = writer.execute("SELECT pg_current_wal_lsn()::text")[0][0]
-        self.state.setdefault("backups", []).append({"time": stamp, "path": str(folder.relative_to(self.data)),
-                                                     "wal_lsn_after": lsn})
-        log(f"base backup for point-in-time restore: {folder.relative_to(self.data)}")
 
     def _check_interrupt(self) -> None:
         if self.stopping.is_set():
@@ -556,7 +495,7 @@ class Supervisor:
 
     def _failover(self, reason: str, planned: bool, target: str | None = None) -> dict:
         """Promote the most caught-up reader (or `target`). Called with self.lock held."""
-        began, started_at = time.monotonic(), _now()
+        began, started_at = time.monotonic(), utc_now()
         old = self.writer
         candidates = self._candidates(target)
         if not candidates:
@@ -629,126 +568,6 @@ class Supervisor:
         self.sync_applied = ""
         self._ensure_slots(node)
 
-    # ---- control API --------------------------------------------------------------------------
-
-    def status(self) -> dict:
-        writer = self.writer
-        replication = {}
-        if writer.probe and self.healthy(writer):
-            replication = {r["name"]: r for r in writer.probe["replication"] or []}
-        nodes = []
-        for node in self.nodes.values():
-            is_writer = node is writer
-            row = replication.get(slot_name(node.name))
-            lag_bytes = lag_seconds = None
-            if is_writer:
-                lag_bytes, lag_seconds = 0, 0.0
-            elif row and row["state"] == "streaming":
-                lag_bytes = int(row["lag_bytes"] or 0)
-                lag_seconds = float(row["lag_seconds"] or 0.0)
-            nodes.append({
-                "name": node.name, "zone": node.zone, "role": "writer" if is_writer else "reader",
-                "port": node.port, "alive": self.healthy(node), "process": node.alive(),
-                "paused": node.paused, "stopped": not node.wanted_up,
-                "rejoining": node.name in self.workers or node.busy,
-                "replay_lag_bytes": lag_bytes, "replay_lag_seconds": lag_seconds,
-            })
-        return {"writer": writer.name, "cluster_endpoint": self.cluster_port, "reader_endpoint": self.ports["reader"],
-                "synchronous_standby_names": self.sync_applied, "nodes": nodes,
-                "failovers": list(self.state["failovers"])}
-
-    def fault(self, name, action) -> dict:
-        if action not in ACTIONS:
-            raise ControlError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
-        if name == "writer":
-            name = self.state["writer"]
-        if name not in self.nodes:
-            raise ControlError(f"unknown node {name!r}; use writer or one of {', '.join(self.nodes)}")
-        node = self.nodes[name]
-        if action == "restart":
-            return self._restart(node)
-        with self.lock:
-            was_writer = node is self.writer
-            if action == "kill":
-                node.kill()
-            elif action == "stop":
-                node.wanted_up = False
-                node.busy = True
-                try:
-                    node.stop()
-                finally:
-                    node.busy = False
-            elif action == "pause":
-                if not node.alive():
-                    raise ControlError(f"{name} is not running; restart it first")
-                node.pause()
-            elif action == "resume":
-                node.resume()
-            log(f"fault: {action} {name}")
-            return {"node": name, "action": action, "role": "writer" if node is self.writer else "reader",
-                    "said": _said(action, name, was_writer)}
-
-    def _restart(self, node: Node) -> dict:
-        """Reboot one node (as reboot-db-instance does): the writer stays the writer."""
-        with self.lock:
-            if node.name in self.workers:
-                raise ControlError(f"{node.name} is already being brought back; wait a few seconds")
-            node.wanted_up = True
-            node.busy = True
-        try:
-            node.stop()
-            if node is self.writer:
-                node.start()
-                self.sync_applied = None
-            elif self.state["nodes"][node.name]["needs_rejoin"] or not node.is_standby():
-                self._rejoin(node)
-            else:
-                node.set_standby_of(self.writer)
-                node.start()
-        finally:
-            node.busy = False
-        log(f"fault: restart {node.name}")
-        writer = node is self.writer
-        return {"node": node.name, "action": "restart", "role": "writer" if writer else "reader",
-                "said": _said("restart", node.name, writer)}
-
-    def planned_failover(self, target) -> dict:
-        if target is not None and target not in self.nodes:
-            raise ControlError(f"unknown node {target!r}; use one of {', '.join(self.nodes)}")
-        with self.lock:
-            if target == self.state["writer"]:
-                raise ControlError(f"{target} is already the writer")
-            if self.workers:
-                raise ControlError(f"{', '.join(self.workers)} is being brought back; try again in a few seconds")
-            old = self.writer
-            record = self._failover("planned failover", planned=True, target=target)
-            old.busy = True
-        try:
-            self._rejoin(old)
-        finally:
-            old.busy = False
-        return record
-
-
-def _said(action: str, name: str, writer: bool) -> str:
-    """One sentence for the learner: what was done and what the cluster does next."""
-    if action == "kill":
-        return (f"killed {name}, the writer: the cluster fails over to the most caught-up reader and "
-                f"{name} comes back as a reader" if writer else
-                f"killed {name}, a reader: it comes back by itself in a few seconds")
-    if action == "stop":
-        return (f"stopped {name}, the writer: the cluster fails over to a reader; {name} stays down until restart"
-                if writer else f"stopped {name}: it stays down until restart")
-    if action == "pause":
-        return (f"paused {name}, the writer: writes hang; after {HUNG_WRITER:.0f} s without an answer the "
-                f"cluster fails over and {name} is shut out" if writer else
-                f"paused {name}: its connections hang and the reader endpoint stops choosing it")
-    if action == "resume":
-        return f"resumed {name}"
-    return (f"restarted {name}; it is still the writer (a reboot does not fail over)" if writer
-            else f"restarted {name}, a reader")
-
-
 class _Interrupted(Exception):
     pass
 
@@ -778,36 +597,6 @@ def _controldata(node: Node) -> dict[str, str]:
     out = subprocess.run([os.path.join(bin_dir(), "pg_controldata"), "-D", str(node.pgdata)],
                          capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"}).stdout
     return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())}
-
-
-def _now() -> str:
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
-
-
-def read_credentials(data: Path) -> dict[str, str] | None:
-    """The master user, password and database, needed to create the cluster (and to repair the
-    supervisor's role); None for an existing cluster started without them."""
-    path = data / "credentials.json"
-    if path.exists():
-        try:
-            creds = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"aurora: {path.name} is not readable JSON ({exc}); rewrite it as "
-                             '{"user": ..., "password": ..., "database": ...}')
-    else:
-        creds = {"user": os.environ.get("LABRUNNER_MASTER_USER"),
-                 "password": os.environ.get("LABRUNNER_MASTER_PASSWORD"),
-                 "database": os.environ.get("LABRUNNER_MASTER_DATABASE")}
-    missing = [key for key in ("user", "password", "database") if not creds.get(key)]
-    if len(missing) == 3 and (data / "cluster.json").exists():
-        return None
-    if missing:
-        raise SystemExit(f"aurora: no master {', '.join(missing)}; write DIR/credentials.json or set "
-                         "LABRUNNER_MASTER_USER, LABRUNNER_MASTER_PASSWORD and LABRUNNER_MASTER_DATABASE")
-    if creds["user"] == ADMIN_USER:
-        raise SystemExit(f"aurora: the master user cannot be named {ADMIN_USER} (the supervisor's own role)")
-    return {key: str(creds[key]) for key in ("user", "password", "database")}
 
 
 def parse_args(argv: list[str] | None = None):
