@@ -29,6 +29,7 @@ command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
 command -v mariadb-dump >/dev/null || need+=(mariadb-client)
 command -v java >/dev/null || need+=(default-jre-headless)     # Gremlin Server's local runtime
+command -v chromium >/dev/null || need+=(chromium)              # opens `labrunner report` HTML (tests/test_report.py)
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   say "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -52,6 +53,7 @@ if [ -z "${LABRUNNER_MAVEN_REGISTRY:-}" ] && [ -d "$HOME/.m2/repository/org/apac
 fi
 
 export LABRUNNER_REQUIRE_DOCKER=1
+export LABRUNNER_REQUIRE_CHROMIUM=1
 say "running the tests"
 set +e
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
