@@ -93,5 +93,7 @@ if __name__ == "__main__":
             except NotImplementedError:
                 gap = "longest_outage() not written yet"
             print(f"{time.strftime('%H:%M:%S')}  {len(acks)} orders acknowledged, {gap}", flush=True)
+    except NotImplementedError as exc:
+        sys.exit(f"writer.py: write_orders() is not written yet ({exc})")
     except KeyboardInterrupt:
         sys.exit(0)
