@@ -77,7 +77,7 @@ class Supervisor:
                  "cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 5000",
                  "cluster-require-full-coverage yes", "cluster-allow-replica-migration no",
                  f'dir "{folder}"', "dbfilename dump.rdb", 'save ""', "appendonly no",
-                 "daemonize no", 'logfile ""', f"requirepass {self.password}", f"masterauth {self.password}"]
+                 "daemonize no", 'logfile ""', "shutdown-on-sigterm save", f"requirepass {self.password}", f"masterauth {self.password}"]
         if name in self.announce:
             lines += ["cluster-announce-ip 127.0.0.1", f"cluster-announce-port {self.announce[name]}"]
         conf = folder / "valkey.conf"
@@ -184,12 +184,10 @@ class Supervisor:
         return 0
 
     def shutdown(self) -> None:
-        for name, proc in self.procs.items():
+        """SIGTERM to every node at once; each saves its keys (shutdown-on-sigterm save)."""
+        for proc in self.procs.values():
             if proc.poll() is None:
-                try:
-                    self.client(name, timeout=10).execute_command("SHUTDOWN", "SAVE")
-                except Exception:
-                    pass
+                proc.terminate()
         for name, proc in self.procs.items():
             try:
                 proc.wait(15)
