@@ -86,10 +86,11 @@ def nodes(endpoint: Endpoint) -> list[dict]:
         except Exception:
             alive = False
         if row is None:
-            role = "not in the cluster"
+            zone, role = "spare", "not in the cluster"
         else:
-            role = f"primary, {row['slots']} slots" if "master" in row["flags"] else row["flags"]
-        rows.append({"name": name, "zone": "", "role": role,
+            zone = "primary" if "master" in row["flags"] else row["flags"]
+            role = f"{row['slots']} slots"
+        rows.append({"name": name, "zone": zone, "role": role,
                      "port": endpoint.port if name == "node-1" else endpoint.port_of(name),
                      "alive": alive, "lag": ""})
     return rows
