@@ -23,8 +23,6 @@ from redis.cluster import RedisCluster
 
 from aurora_helpers import free_ports, wait_for
 
-pytestmark = pytest.mark.local
-
 ROOT = Path(__file__).resolve().parent.parent
 SRC = str(ROOT / "src")
 PASSWORD = "pw-Cluster-5521"
@@ -93,6 +91,7 @@ def _solution_reshard(env):
     return module
 
 
+@pytest.mark.local
 def test_three_shards_share_every_slot_and_the_spare_stands_alone(cluster):
     assert [cluster.slots_of(n) for n in NODES[:3]] == [5461, 5462, 5461]
     assert cluster.slots_of("node-4") == 0
@@ -105,6 +104,7 @@ def test_three_shards_share_every_slot_and_the_spare_stands_alone(cluster):
     assert len(cluster.servers()) == 4
 
 
+@pytest.mark.local
 def test_keys_spread_by_slot_and_a_cross_slot_command_is_refused(cluster):
     client = cluster.cluster()
     for i in range(300):
@@ -121,6 +121,7 @@ def test_keys_spread_by_slot_and_a_cross_slot_command_is_refused(cluster):
     assert client.mget(["{user:7}:name", "{user:7}:email"]) == [None, None]
 
 
+@pytest.mark.local
 def test_moving_slots_to_the_spare_loses_no_client_operation_and_survives_a_restart(cluster):
     client = cluster.cluster()
     seeded = {f"stock:{i}": str(random.random()) for i in range(2000)}
@@ -165,6 +166,7 @@ def test_moving_slots_to_the_spare_loses_no_client_operation_and_survives_a_rest
     assert all(cluster.cluster().get(k) == v for k, v in list(seeded.items())[:200])
 
 
+@pytest.mark.local
 def test_eviction_is_counted_by_the_server_and_volatile_lru_without_ttls_refuses_writes(cluster):
     node = cluster.node("node-2")
     node.config_set("maxmemory", "4mb")
@@ -181,6 +183,7 @@ def test_eviction_is_counted_by_the_server_and_volatile_lru_without_ttls_refuses
             node.set(key, "x" * 16384)                # no TTL: nothing may be evicted
 
 
+@pytest.mark.local
 def test_bad_arguments_are_one_line_errors(tmp_path):
     env = {**os.environ, "PYTHONPATH": SRC}
     done = subprocess.run([sys.executable, "-m", "labrunner.services.valkey_cluster", "--data", str(tmp_path),
@@ -188,9 +191,13 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
     assert done.returncode == 2 and "--ports lacks node-2" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_the_lab_proves_on_the_local_runtime(tmp_path):
+@pytest.mark.parametrize("runtime", ["local", "docker"])
+def test_the_lab_proves(tmp_path, runtime):
+    """Every check fails before its solution and passes after, each mistake is caught, each route
+    passes — on Docker too, where the nodes announce the host's published ports (the
+    labrunner-local/valkey-cluster image, built by images/build.sh)."""
     env = {**os.environ, "LABRUNNER_HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "labrunner", "test", "elasticache-cluster", "--runtime", "local"],
+    done = subprocess.run([sys.executable, "-m", "labrunner", "test", "elasticache-cluster", "--runtime", runtime],
                           capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "5 steps" in done.stdout and "mistakes caught" in done.stdout

@@ -6,6 +6,14 @@ node-2 and node-3 are the three shards' primaries; node-4 is running but outside
 until the learner adds it. ElastiCache adds replicas to each shard and hides CLUSTER commands
 behind its API; the hash slots, MOVED/ASK redirections, CROSSSLOT and eviction are the engine's
 own here.
+
+Docker (images/valkey_cluster, built by images/build.sh): the same supervisor in one container,
+listening on 0.0.0.0 inside it. Clients on the host reach the nodes on ports Docker chose, so
+the nodes must announce 127.0.0.1 and those ports (in CLUSTER SLOTS, MOVED and ASK); the host
+knows them only after the container starts. The supervisor therefore waits (--announce-later)
+until `initialize` has set cluster-announce-ip/-port on every node, keeps them for later starts,
+and forwards each announced port inside the container to its node, so MIGRATE and CLUSTER MEET
+that name a node by its announced address work from inside too.
 """
 
 from __future__ import annotations
@@ -96,15 +104,20 @@ def nodes(endpoint: Endpoint) -> list[dict]:
     return rows
 
 
-def probe(endpoint: Endpoint) -> None:
-    """Ready when node-1 says the cluster is ok and every node answers."""
-    conn = node_client(endpoint, socket_timeout=3)
+def _cluster_info(endpoint: Endpoint, name: str = "node-1") -> str:
+    conn = node_client(endpoint, name, socket_timeout=3)
     try:
         info = conn.execute_command("CLUSTER", "INFO")
     finally:
         conn.close()
-    text = info if isinstance(info, str) else "\n".join(f"{k}:{v}" for k, v in dict(info).items())
-    if "cluster_state:ok" not in text:
+    return info if isinstance(info, str) else "\n".join(f"{k}:{v}" for k, v in dict(info).items())
+
+
+def probe(endpoint: Endpoint) -> None:
+    """Ready when every node answers and node-1 says the cluster is ok, or that it is still to
+    be made (in a container it waits for `initialize` to announce the host's ports)."""
+    text = _cluster_info(endpoint)
+    if "cluster_state:ok" not in text and "cluster_slots_assigned:0" not in text:
         raise ConnectionError("the cluster is not ok yet")
     for name in NODES[1:]:
         other = node_client(endpoint, name, socket_timeout=3)
@@ -112,6 +125,28 @@ def probe(endpoint: Endpoint) -> None:
             other.ping()
         finally:
             other.close()
+
+
+def initialize(endpoint: Endpoint) -> None:
+    """Tell each node the address clients reach it at, when that is not its own port (Docker
+    publishes the container's ports under other numbers), then wait for the cluster."""
+    import time
+
+    for name in NODES:
+        conn = node_client(endpoint, name, socket_timeout=5)
+        try:
+            own = int(conn.config_get("port")["port"])
+            published = node_endpoint(endpoint, name).port
+            if own != published and int(conn.config_get("cluster-announce-port")["cluster-announce-port"]) == 0:
+                conn.config_set("cluster-announce-ip", "127.0.0.1")
+                conn.config_set("cluster-announce-port", published)
+        finally:
+            conn.close()
+    deadline = time.monotonic() + 60
+    while "cluster_state:ok" not in _cluster_info(endpoint):
+        if time.monotonic() > deadline:
+            raise ConnectionError("the cluster did not reach state ok in 60 s")
+        time.sleep(0.2)
 
 
 DEFAULTS = {"maxmemory": "0", "maxmemory-policy": "noeviction"}
@@ -174,6 +209,20 @@ class ClusterRecipe:
                 "--port", str(port), "--ports", json.dumps(ports)]
 
 
+CONTAINER_PORTS = {"node-1": 6379, **EXTRA_PORTS}
+
+
+def docker_command(endpoint: Endpoint) -> tuple[str, ...]:
+    # --listen 0.0.0.0: inside the container's own network; Docker publishes on the host's
+    # 127.0.0.1 only. --announce-later: the host's port numbers come from initialize().
+    return ("python3", "-m", "labrunner.services.valkey_cluster", "--data", "/var/lib/valkey-cluster",
+            "--port", "6379", "--ports", json.dumps(EXTRA_PORTS), "--listen", "0.0.0.0", "--announce-later")
+
+
+def docker_environment(endpoint: Endpoint) -> dict[str, str]:
+    return {"LABRUNNER_MASTER_PASSWORD": endpoint.password}
+
+
 SERVICE = Service(
     name="elasticache-cluster",
     aws_name="Amazon ElastiCache (cluster mode enabled)",
@@ -189,6 +238,9 @@ SERVICE = Service(
     username="default",
     database="0",
     needs_password=True,
+    docker_command=docker_command,
+    docker_environment=docker_environment,
+    initialize=initialize,
     clients=("valkey-cli",),
     client_args=client_args,
     shell="valkey-cli",

@@ -57,10 +57,12 @@ def slot_ranges(count: int = len(SHARDS)) -> list[tuple[int, int]]:
 
 class Supervisor:
     def __init__(self, data: Path, ports: dict[str, int], password: str | None, listen: str,
-                 announce: dict[str, int] | None = None):
+                 announce_later: bool = False):
         self.data, self.ports, self.listen = data, ports, listen
         self.password = password
-        self.announce = announce or {}
+        self.announce_later = announce_later
+        self.announce: dict[str, int] = {}
+        self.forwarders: list = []
         self.procs: dict[str, subprocess.Popen] = {}
         self.stopping = threading.Event()
 
@@ -160,6 +162,14 @@ class Supervisor:
                 self.start_node(name)
             for name in NODES:
                 self.wait_answering(name)
+            announced = self.data / "announce.json"
+            if self.announce_later and announced.exists():
+                self.announce = json.loads(announced.read_text())
+            elif self.announce_later:
+                self.await_announce()
+                announced.write_text(json.dumps(self.announce))
+            if self.announce:
+                self.forward_announced_ports()
             if fresh:
                 log("creating the cluster: three shards, 16384 slots")
                 self.create()
@@ -182,6 +192,37 @@ class Supervisor:
             return 1
         self.shutdown()
         return 0
+
+    # ---- in a container: the addresses clients reach ---------------------------------------
+
+    def await_announce(self) -> None:
+        """Docker publishes each node's port on the host's loopback under another number, known
+        only to the host. The service's initialize hook sets cluster-announce-ip/-port on every
+        node (CONFIG SET); wait for that, and keep the numbers for later starts."""
+        log("waiting for the host to announce the published ports")
+        while True:
+            if self.stopping.wait(0.2):
+                raise _Interrupted()
+            found = {}
+            for name in NODES:
+                port = int(self.client(name).config_get("cluster-announce-port").get("cluster-announce-port", 0))
+                if port:
+                    found[name] = port
+            if len(found) == len(NODES):
+                self.announce = found
+                log(f"announced ports: {found}")
+                return
+
+    def forward_announced_ports(self) -> None:
+        """MIGRATE and CLUSTER MEET name nodes by their announced address (127.0.0.1 and the host's
+        port). Inside the container, forward each announced port on loopback to the node."""
+        from labrunner.services.valkey_forward import Forwarder
+
+        for name, port in self.announce.items():
+            if port != self.ports[name]:
+                forwarder = Forwarder(port, self.ports[name])
+                forwarder.start()
+                self.forwarders.append(forwarder)
 
     def shutdown(self) -> None:
         """SIGTERM to every node at once; each saves its keys (shutdown-on-sigterm save)."""
@@ -222,6 +263,8 @@ def main(argv=None) -> int:
     parser.add_argument("--port", type=int, required=True, help="node-1's port (the service's port)")
     parser.add_argument("--ports", required=True, help='JSON: {"node-2": P, ..., "bus-1": P, ...}')
     parser.add_argument("--listen", default="127.0.0.1")
+    parser.add_argument("--announce-later", action="store_true",
+                        help="in a container: wait for the host to announce its published ports")
     args = parser.parse_args(argv)
     data = Path(args.data)
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -229,7 +272,7 @@ def main(argv=None) -> int:
     missing = [n for n in (*NODES, *(f"bus-{n[-1]}" for n in NODES)) if n not in ports]
     if missing:
         parser.error(f"--ports lacks {', '.join(missing)}")
-    return Supervisor(data, ports, _password(data), args.listen).run()
+    return Supervisor(data, ports, _password(data), args.listen, args.announce_later).run()
 
 
 if __name__ == "__main__":
