@@ -87,11 +87,13 @@ def node_action(endpoint: Endpoint, action: str, node: str) -> str:
 # ---- the service ---------------------------------------------------------------------------------
 
 def probe(endpoint: Endpoint) -> None:
-    """Ready when every node is up and the cluster endpoint reaches a writer."""
+    """Ready when the supervisor answers and the cluster endpoint reaches a writer. A reader that
+    is down or rejoining leaves the cluster degraded, not gone (`status` shows it): after a
+    writer kill the new writer serves at once, and `check` must not call the cluster dead while
+    the old writer comes back. The supervisor answers only once its first nodes are all up."""
     found = status(endpoint)
-    down = [n["name"] for n in found.get("nodes", []) if not n.get("alive")]
-    if len(found.get("nodes", [])) != len(NODES) or down:
-        raise ConnectionError(f"nodes not up yet: {', '.join(down) or 'starting'}")
+    if not found.get("writer"):
+        raise ConnectionError("the cluster has no writer yet")
     with postgres.connect(endpoint) as conn:
         if conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
             raise ConnectionError("the cluster endpoint reached a reader")
