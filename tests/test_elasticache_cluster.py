@@ -40,12 +40,14 @@ class Supervisor:
     def start(self):
         others = {k: v for k, v in self.ports.items() if k != "node-1"}
         env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        self.log = open(self.data / "supervisor.log", "ab")
+        log_path = self.data / "supervisor.log"
+        seen = log_path.stat().st_size if log_path.exists() else 0      # a restart: wait for a new "ready"
+        self.log = open(log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "labrunner.services.valkey_cluster", "--data",
                                       str(self.data), "--port", str(self.ports["node-1"]), "--ports",
                                       json.dumps(others)], stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                      stdin=subprocess.DEVNULL)
-        wait_for(lambda: "ready:" in (self.data / "supervisor.log").read_text(), 60, "the cluster to be ready")
+        wait_for(lambda: "ready:" in log_path.read_bytes()[seen:].decode(), 60, "the cluster to be ready")
 
     def servers(self):
         return [p for p in psutil.Process(self.proc.pid).children(recursive=True) if "valkey-server" in p.name()]
@@ -181,6 +183,19 @@ def test_eviction_is_counted_by_the_server_and_volatile_lru_without_ttls_refuses
     with pytest.raises(redis.exceptions.OutOfMemoryError):
         for key in owned[:800]:
             node.set(key, "x" * 16384)                # no TTL: nothing may be evicted
+
+
+@pytest.mark.local
+def test_a_killed_supervisor_leaves_no_node_running_and_its_successor_keeps_the_keys(cluster):
+    cluster.cluster().set("survivor", "yes")
+    servers = cluster.servers()
+    cluster.proc.kill()                               # SIGKILL: no chance to stop its nodes itself
+    cluster.proc.wait(10)
+    wait_for(lambda: not [p for p in servers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], 20,
+             "the nodes to stop with their supervisor")
+    cluster.log.close()
+    cluster.start()
+    assert cluster.cluster().get("survivor") == "yes"
 
 
 @pytest.mark.local

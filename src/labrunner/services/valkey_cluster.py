@@ -89,11 +89,30 @@ class Supervisor:
         os.chmod(conf, 0o600)
 
     def start_node(self, name: str) -> None:
+        self.stop_leftover(name)
         self.write_config(name)
         with open(self.data / "logs" / f"{name}.log", "ab") as out:
             self.procs[name] = subprocess.Popen(
                 [server_binary(), str(self.node_dir(name) / "valkey.conf")], cwd=self.node_dir(name),
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        (self.node_dir(name) / "server.pid").write_text(str(self.procs[name].pid))
+
+    def stop_leftover(self, name: str) -> None:
+        """A node a killed supervisor left running on this data (where the kernel could not stop
+        it with us): SIGTERM it (it saves its keys) before starting it again."""
+        pid_file = self.node_dir(name) / "server.pid"
+        try:
+            import psutil
+        except ImportError:          # the container's image: its nodes stop with the container
+            return
+        try:
+            process = psutil.Process(int(pid_file.read_text()))
+            if str(self.node_dir(name) / "valkey.conf") in " ".join(process.cmdline()):
+                log(f"stopping {name} left running by an earlier supervisor (pid {process.pid})")
+                process.terminate()
+                process.wait(15)
+        except (OSError, ValueError, psutil.Error):
+            pass
 
     def client(self, name: str, timeout: float = 5.0):
         import redis
@@ -236,6 +255,16 @@ class Supervisor:
                 proc.kill()
                 proc.wait(5)
         log("stopped")
+
+
+def _die_with_parent() -> None:
+    """Linux: the node gets SIGTERM (and saves) if the supervisor dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)     # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class _Interrupted(Exception):
