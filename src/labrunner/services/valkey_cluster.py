@@ -79,7 +79,7 @@ class Supervisor:
                  "cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 5000",
                  "cluster-require-full-coverage yes", "cluster-allow-replica-migration no",
                  f'dir "{folder}"', "dbfilename dump.rdb", 'save ""', "appendonly no",
-                 "daemonize no", 'logfile ""', "shutdown-on-sigterm save", f"requirepass {self.password}", f"masterauth {self.password}"]
+                 "daemonize no", 'logfile ""', 'shutdown-on-sigterm "save force"', f"requirepass {self.password}", f"masterauth {self.password}"]
         if name in self.announce:
             lines += ["cluster-announce-ip 127.0.0.1", f"cluster-announce-port {self.announce[name]}"]
         conf = folder / "valkey.conf"
@@ -244,7 +244,7 @@ class Supervisor:
                 self.forwarders.append(forwarder)
 
     def shutdown(self) -> None:
-        """SIGTERM to every node at once; each saves its keys (shutdown-on-sigterm save)."""
+        """SIGTERM to every node at once; each saves its keys (shutdown-on-sigterm "save force": a save that fails does not keep it running)."""
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.terminate()
