@@ -288,7 +288,7 @@ class LocalRuntime:
                      if not port_free(int(port), time_wait_is_free=True)}
             if taken or set(state["ports"] or {}) != set(service.extra_ports):
                 kept = {name: port for name, port in (state["ports"] or {}).items() if name not in taken}
-                state["ports"] = {**_extra_ports(service, {int(state["port"]), *kept.values()}, kept)}
+                state["ports"] = _extra_ports(service, {int(state["port"]), *kept.values()}, kept)
             self._spawn(service, state)
         return state
 
