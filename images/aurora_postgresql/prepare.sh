@@ -26,6 +26,6 @@ fi
 cp -a "$wheels" "$ctx/wheels"
 
 mkdir -p "$ctx/app/labrunner/services"
-cp "$src/__init__.py" "$src/errors.py" "$ctx/app/labrunner/"
+cp "$src/__init__.py" "$src/errors.py" "$src/unprivileged.py" "$ctx/app/labrunner/"
 cp "$src/services/__init__.py" "$src/services/base.py" "$src/services/postgres.py" "$src"/services/aurora_*.py \
   "$ctx/app/labrunner/services/"

@@ -17,14 +17,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from labrunner import paths
+from labrunner import paths, unprivileged
 from labrunner.errors import RuntimeUnavailable, ServiceError
 from labrunner.runtimes.base import LOOPBACK, credentials, endpoint_of, ensure_port_free, free_port, port_free
 from labrunner.services.base import Service
 from labrunner.state import ServiceState
 
 WINDOWS = sys.platform == "win32"
-UNPRIVILEGED_USER = "labrunner"
+UNPRIVILEGED_USER = unprivileged.USER
 TEMP_PREFIX = "labrunner-engine-"      # data folders of engines run as UNPRIVILEGED_USER
 DATA_POINTER = "data_dir"              # in run_dir: where such a folder is
 
@@ -384,22 +384,7 @@ def _reap(process) -> None:
 
 def _unprivileged(data_dir: Path | None) -> dict:
     """Popen arguments to run as the unprivileged user (created if missing), owning data_dir."""
-    import pwd
-
-    try:
-        entry = pwd.getpwnam(UNPRIVILEGED_USER)
-    except KeyError:
-        if shutil.which("useradd") is None:
-            raise RuntimeUnavailable(
-                f"this engine refuses to run as root and there is no '{UNPRIVILEGED_USER}' user",
-                f"create one: useradd --system {UNPRIVILEGED_USER}",
-            ) from None
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        UNPRIVILEGED_USER], check=True, capture_output=True)
-        entry = pwd.getpwnam(UNPRIVILEGED_USER)
+    ids = unprivileged.popen_args()
     if data_dir is not None:
-        for root, dirs, files in os.walk(data_dir):         # does not descend into symlinks
-            os.lchown(root, entry.pw_uid, entry.pw_gid)
-            for name in files + dirs:
-                os.lchown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+        unprivileged.hand_over(data_dir, ids)
+    return ids

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import psycopg
 
+from labrunner import unprivileged
+from labrunner.errors import RuntimeUnavailable
 from labrunner.services.postgres import PostgresBinaries
 
 # The supervisor's own superuser (replication, promotion, rewind, health queries), named as
@@ -43,38 +45,22 @@ def conf_quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-UNPRIVILEGED_USER = "labrunner"
-
-
 def drop_root() -> dict:
     """Popen arguments that run PostgreSQL's programs as the unprivileged user when this
     supervisor runs as root (initdb and postgres refuse root); {} otherwise."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return {}
-    import pwd
-
     try:
-        entry = pwd.getpwnam(UNPRIVILEGED_USER)
-    except KeyError:
-        if shutil.which("useradd") is None:
-            raise SystemExit(f"aurora: PostgreSQL refuses to run as root and there is no '{UNPRIVILEGED_USER}' "
-                             f"user; create one: useradd --system {UNPRIVILEGED_USER}") from None
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                        UNPRIVILEGED_USER], check=True, capture_output=True)
-        entry = pwd.getpwnam(UNPRIVILEGED_USER)
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+        return unprivileged.popen_args()
+    except RuntimeUnavailable as exc:
+        raise SystemExit(f"aurora: {exc.message}; {exc.fix}") from None
 
 
 def hand_over(path: Path) -> None:
     """When running as root: give path (a tree) to the unprivileged user."""
     ids = drop_root()
-    if not ids or not path.exists():
-        return
-    os.lchown(path, ids["user"], ids["group"])
-    for root, dirs, files in os.walk(path):
-        os.lchown(root, ids["user"], ids["group"])
-        for name in dirs + files:
-            os.lchown(os.path.join(root, name), ids["user"], ids["group"])
+    if ids and path.exists():
+        unprivileged.hand_over(path, ids)
 
 
 def bin_dir() -> str:
