@@ -15,7 +15,6 @@ import random
 import threading
 import time
 import uuid
-from dataclasses import replace
 from decimal import Decimal
 
 from labrunner.checks import expect, fail
@@ -33,7 +32,7 @@ CLOCK_SLACK = 0.005        # seconds: the client's clock and the server's are th
 
 def _endpoint(session, node=None):
     endpoint = session.endpoint(SERVICE)
-    return replace(endpoint, port=endpoint.port_of(node)) if node else endpoint
+    return endpoint.at(node) if node else endpoint
 
 
 def _connect(session, node=None, wait=30.0):
@@ -425,7 +424,7 @@ def every_ack_on_every_node(session, aurora_cluster, answer):
     endpoint = session.endpoint(SERVICE)
     urls = {"the cluster endpoint": endpoint.url}
     for node in found["nodes"]:
-        urls[f"{node['name']} ({node['role']})"] = replace(endpoint, port=endpoint.port_of(node["name"])).url
+        urls[f"{node['name']} ({node['role']})"] = endpoint.at(node["name"]).url
     labels = list(urls)
     results = answer.run("writer.py", [("missing_acks", (journal, urls[label])) for label in labels], timeout=30)
     want = sorted(a[0] for a in invented)

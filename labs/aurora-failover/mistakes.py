@@ -11,11 +11,9 @@ def order_id_numbered_by_the_database(aurora):
 # ---- step 2 ----
 def writes_to_an_instance_endpoint(workspace, session, aurora_cluster):
     """The port of today's writer, copied from `labrunner status` into the code."""
-    from dataclasses import replace
-
     endpoint = session.endpoint("aurora-postgresql")
     writer = aurora_cluster.status()["writer"]
-    url = replace(endpoint, port=endpoint.port_of(writer)).url
+    url = endpoint.at(writer).url
     workspace.install_variant("writer.py", "writer-2.py", {
         'WRITER_URL = os.environ.get("WRITER_URL", "")': f'WRITER_URL = "{url}"   # {writer}, from labrunner status'})
 

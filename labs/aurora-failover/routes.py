@@ -89,11 +89,9 @@ def every_node_listed_and_libpq_finds_the_writer(workspace, session):
     """libpq's own failover: a connection string naming every instance endpoint with
     target_session_attrs=read-write connects to whichever node takes writes (as the AWS JDBC and
     Python wrappers know the cluster's topology). Not the cluster endpoint, and still right."""
-    from dataclasses import replace
-
     endpoint = session.endpoint("aurora-postgresql")
     hosts = ",".join(f"{endpoint.host}:{endpoint.port_of(n)}" for n in ("aurora-1", "aurora-2", "aurora-3"))
-    url = replace(endpoint, port=endpoint.port_of("aurora-1")).url
+    url = endpoint.at("aurora-1").url
     url = url.replace(f"{endpoint.host}:{endpoint.port_of('aurora-1')}", hosts) + "?target_session_attrs=read-write"
     workspace.install_variant("writer.py", "writer-3.py", {
         '''                    conn = psycopg.connect(WRITER_URL, connect_timeout=3)''':

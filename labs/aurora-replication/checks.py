@@ -8,7 +8,6 @@ configuration; checks call them through the answer runner, which sets both.
 
 import random
 import time
-from dataclasses import replace
 from decimal import Decimal
 
 from labrunner.checks import expect, fail
@@ -32,9 +31,9 @@ def _writer_and_readers(aurora_cluster):
 
 def _urls(session):
     endpoint = session.endpoint("aurora-postgresql")
-    names = {"cluster endpoint": endpoint, "reader endpoint": replace(endpoint, port=endpoint.port_of("reader"))}
+    names = {"cluster endpoint": endpoint, "reader endpoint": endpoint.at("reader")}
     for node in ("aurora-1", "aurora-2", "aurora-3"):
-        names[node] = replace(endpoint, port=endpoint.port_of(node))
+        names[node] = endpoint.at(node)
     return {label: e.url for label, e in names.items()}
 
 

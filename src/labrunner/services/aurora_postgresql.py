@@ -119,13 +119,12 @@ def _wait_for_replay(endpoint: Endpoint, target, timeout: float = 30.0) -> None:
     """Until every live reader has replayed the writer's WAL up to `target` (a reset's new
     database must be there before anything connects to a reader)."""
     import time
-    from dataclasses import replace
 
     found = status(endpoint)
     readers = [n["name"] for n in found.get("nodes", []) if n["name"] != found.get("writer") and n.get("alive")]
     deadline = time.monotonic() + timeout
     for name in readers:
-        with postgres.connect(replace(endpoint, port=endpoint.port_of(name)), dbname="postgres") as conn:
+        with postgres.connect(endpoint.at(name), dbname="postgres") as conn:
             while conn.execute("SELECT pg_wal_lsn_diff(%s, pg_last_wal_replay_lsn()) > 0", (target,)).fetchone()[0]:
                 if time.monotonic() > deadline:
                     raise ServiceError(f"{name} has not replayed the reset after {timeout:.0f} s",
@@ -133,15 +132,9 @@ def _wait_for_replay(endpoint: Endpoint, target, timeout: float = 30.0) -> None:
                 time.sleep(0.05)
 
 
-def reader_endpoint(endpoint: Endpoint) -> Endpoint:
-    from dataclasses import replace
-
-    return replace(endpoint, port=endpoint.port_of("reader"))
-
-
 def exports(endpoint: Endpoint) -> dict[str, str]:
     """psql and libpq read PG*; the cluster endpoint is the default, the reader endpoint beside it."""
-    reader = reader_endpoint(endpoint)
+    reader = endpoint.at("reader")
     return {**postgres.exports(endpoint), "READER_PORT": str(reader.port), "READER_URL": reader.url,
             "WRITER_URL": endpoint.url}
 
@@ -153,14 +146,12 @@ def connection(endpoint: Endpoint):
 
 def reader_connection(endpoint: Endpoint):
     """The `aurora_reader` fixture: the master user through the reader endpoint, autocommit."""
-    return postgres.connect(reader_endpoint(endpoint))
+    return postgres.connect(endpoint.at("reader"))
 
 
 def node_connector(endpoint: Endpoint):
     """The `aurora_node` fixture: node("aurora-2") connects to that instance endpoint."""
-    from dataclasses import replace
-
-    return lambda name, **kwargs: postgres.connect(replace(endpoint, port=endpoint.port_of(name)), **kwargs)
+    return lambda name, **kwargs: postgres.connect(endpoint.at(name), **kwargs)
 
 
 def cluster(endpoint: Endpoint):

@@ -9,7 +9,7 @@ and how to wipe its data for `reset`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol
 
 
@@ -32,6 +32,10 @@ class Endpoint:
             if known == name:
                 return port
         raise KeyError(f"{self.service} has no endpoint named {name!r}")
+
+    def at(self, name: str) -> "Endpoint":
+        """The same service, user and database at one of its named ports (a reader endpoint, a node)."""
+        return replace(self, port=self.port_of(name))
 
     @property
     def url(self) -> str:

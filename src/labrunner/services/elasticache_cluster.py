@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import replace
 
 from labrunner.services import valkey_family
 from labrunner.services.base import Endpoint, Service
@@ -32,7 +31,7 @@ EXTRA_PORTS = {**{name: 6380 + i for i, name in enumerate(NODES[1:], start=1)},
 
 
 def node_endpoint(endpoint: Endpoint, name: str) -> Endpoint:
-    return endpoint if name == "node-1" else replace(endpoint, port=endpoint.port_of(name))
+    return endpoint if name == "node-1" else endpoint.at(name)
 
 
 def node_client(endpoint: Endpoint, name: str = "node-1", socket_timeout: float = 15):
