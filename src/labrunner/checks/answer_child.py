@@ -15,7 +15,6 @@ The clients a function gets first come from the service definitions (Service.lea
 from __future__ import annotations
 
 import decimal
-import importlib
 import importlib.util
 import inspect
 import json
@@ -93,11 +92,9 @@ def _error(exc: BaseException, file_path: str) -> dict:
 
 def _client(spec: dict):
     """One first argument: the service's learner client, made from its endpoint."""
-    from labrunner.services.base import Endpoint
+    from labrunner.services.base import Endpoint, hook
 
-    module_name, _, attribute = spec["factory"].partition(":")
-    factory = getattr(importlib.import_module(module_name), attribute)
-    client = factory(Endpoint(**spec["endpoint"]))
+    client = hook(spec["factory"])(Endpoint(**spec["endpoint"]))
     return client.Table(spec["table"]) if spec.get("table") else client
 
 

@@ -48,10 +48,7 @@ def endpoint_of(state) -> Endpoint:
     """The Endpoint of a state record (a ServiceState, or the dict a runtime is still building)."""
     if isinstance(state, ServiceState):
         return state.endpoint()
-    return Endpoint(service=state["service"], host=state["host"], port=int(state["port"]),
-                    scheme=state.get("scheme", "http"), username=state.get("username", ""),
-                    password=state.get("password", ""), database=state.get("database", ""),
-                    ports=tuple(sorted((n, int(p)) for n, p in (state.get("ports") or {}).items())))
+    return ServiceState.from_dict({"runtime": "", **state}).endpoint()
 
 
 def credentials(service: Service) -> dict:
