@@ -1,13 +1,14 @@
 """The Aurora (PostgreSQL-compatible) stand-in: one supervisor process per cluster.
 
     python -m labrunner.services.aurora_cluster --data DIR --port CLUSTER_PORT \\
-        --ports '{"reader": P1, "control": P2, "aurora-1": P3, "aurora-2": P4, "aurora-3": P5}'
+        --ports '{"reader": P1, "control": P2, "aurora-1": P3, "aurora-2": P4, "aurora-3": P5, "restored": P6}'
 
 It runs three real PostgreSQL servers (aurora-1 in az-a starts as the writer; aurora-2 in az-b
 and aurora-3 in az-c are streaming readers made with pg_basebackup -R, one replication slot
 each), the cluster endpoint (always the writer) on CLUSTER_PORT, the reader endpoint
 (round-robin over healthy readers, else the writer) on ports["reader"], and a control API
-(aurora_control.py) on ports["control"]. The node ports are the instance endpoints.
+(aurora_control.py) on ports["control"]. The node ports are the instance endpoints; ports["restored"]
+(optional) is where a point-in-time restore starts its new server (aurora_restore.py).
 
 Durability: commits wait for ANY 1 reader to flush their WAL (synchronous replication), so a
 failover to the most caught-up reader loses no acknowledged write; when no reader streams the
@@ -17,7 +18,7 @@ Aurora gets the same promise from its six-copy storage quorum, which a laptop ca
 Credentials: DIR/credentials.json {"user", "password", "database"} (read once), else the
 environment LABRUNNER_MASTER_USER / LABRUNNER_MASTER_PASSWORD / LABRUNNER_MASTER_DATABASE.
 State: DIR/cluster.json (roles, zones, writer, failovers), DIR/nodes/<name> (data),
-DIR/archive (WAL archive), DIR/logs/<name>.log, DIR/internal.json (the supervisor's own
+DIR/archive (WAL archive), DIR/backups (base backup), DIR/restored (the restored server), DIR/logs/<name>.log, DIR/internal.json (the supervisor's own
 superuser password, 0600).
 """
 
@@ -39,6 +40,7 @@ from psycopg import sql
 
 from labrunner.services.aurora_control import ControlAPI, ControlError, ControlServer
 from labrunner.services.aurora_node import ADMIN_USER, Node, bin_dir, drop_root, hand_over, lsn_int, slot_name
+from labrunner.services.aurora_restore import RestoreAPI
 from labrunner.services.aurora_router import Router
 from labrunner.services.aurora_setup import base_backup, create_writer, log, read_credentials
 from labrunner.services.aurora_setup import now as utc_now
@@ -66,8 +68,10 @@ SELECT pg_is_in_recovery(),
 """
 
 
-class Supervisor(ControlAPI):
+class Supervisor(ControlAPI, RestoreAPI):
     hung_writer = HUNG_WRITER
+    layout = NODES              # (name, zone) of every node, the first writer first (a subclass may differ)
+    engine = "aurora-postgresql"
     def __init__(self, data: Path, cluster_port: int, ports: dict[str, int], creds: dict[str, str] | None,
                  listen: str = "127.0.0.1"):
         self.data = data
@@ -109,6 +113,7 @@ class Supervisor(ControlAPI):
         try:
             self._load_or_init()
             self._bring_up()
+            self.bring_up_restored()
             for node in self.nodes.values():
                 threading.Thread(target=self._probe_loop, args=(node,), name=f"probe-{node.name}",
                                  daemon=True).start()
@@ -144,7 +149,7 @@ class Supervisor(ControlAPI):
 
     def _load_or_init(self) -> None:
         internal = self.data / "internal.json"
-        for name, zone in NODES:
+        for name, zone in self.layout:
             self.nodes[name] = Node(name, zone, self.ports[name], self.data, "", halt=self.stopping,
                                     listen=self.listen)
         if (self.data / "cluster.json").exists():
@@ -170,17 +175,18 @@ class Supervisor(ControlAPI):
             json.dump({"user": ADMIN_USER, "password": password}, fh)
         for node in self.nodes.values():
             node.admin_password = password
-        create_writer(self.nodes["aurora-1"], self.data, self.creds)
+        first = self.layout[0][0]
+        create_writer(self.nodes[first], self.data, self.creds)
         self._check_interrupt()
         self.state = {
-            "engine": "aurora-postgresql", "writer": "aurora-1", "created": utc_now(),
-            "nodes": {name: {"zone": zone, "role": "reader", "needs_rejoin": False} for name, zone in NODES},
+            "engine": self.engine, "writer": first, "created": utc_now(),
+            "nodes": {name: {"zone": zone, "role": "reader", "needs_rejoin": False} for name, zone in self.layout},
             "failovers": [], "backups": [],
         }
-        for name in ("aurora-2", "aurora-3"):
+        for name, _ in self.layout[1:]:
             self._check_interrupt()
             log(f"making reader {name} (pg_basebackup -R)")
-            self.nodes[name].base_backup_from(self.nodes["aurora-1"], create_slot=True)
+            self.nodes[name].base_backup_from(self.nodes[first], create_slot=True)
             self.nodes[name].start()
         self._check_interrupt()
         self.state["backups"].append(base_backup(self.writer, self.data))
@@ -244,6 +250,8 @@ class Supervisor(ControlAPI):
         for worker in list(self.workers.values()):     # a rejoin under way may have started a node
             worker.join(60)
         self._stop_nodes()
+        if self.restored is not None:
+            self.restored.stop()
         if self.state and (self.data / "cluster.json").exists():    # a first start cut short saves nothing
             self.save()
         log("stopped")
@@ -616,6 +624,8 @@ def parse_args(argv: list[str] | None = None):
     need = ["reader", "control"] + [name for name, _ in NODES]
     if not isinstance(ports, dict) or any(not isinstance(ports.get(k), int) for k in need):
         parser.error(f"--ports needs an integer port for each of {', '.join(need)}")
+    if isinstance(ports.get("restored"), int):       # the point-in-time restored server (optional)
+        need.append("restored")
     every = [args.port] + [ports[k] for k in need]
     if len(set(every)) != len(every):
         parser.error("--port and --ports must all be different ports")
