@@ -4,6 +4,7 @@ supervisor's methods it calls (ControlAPI).
 GET  /status                      -> {"writer", "nodes": [...], "failovers": [...], ...}
 POST /fault    {"node", "action"}  -> kill | stop | pause | resume | restart a node ("writer" = the current one)
 POST /failover {"target"?}         -> a planned failover, as `aws rds failover-db-cluster`
+POST /restore  {"time"}            -> a new server recovered to that time (aurora_restore.py)
 """
 
 from __future__ import annotations
@@ -59,8 +60,10 @@ class _Handler(BaseHTTPRequestHandler):
                 result = self.supervisor.fault(body.get("node"), body.get("action"))
             elif self.path.rstrip("/") == "/failover":
                 result = self.supervisor.planned_failover(body.get("target"))
+            elif self.path.rstrip("/") == "/restore":
+                result = self.supervisor.restore_to_time(body.get("time"))
             else:
-                self._reply(404, {"error": f"no such path {self.path}; use POST /fault or POST /failover"})
+                self._reply(404, {"error": f"no such path {self.path}; use POST /fault, /failover or /restore"})
                 return
         except json.JSONDecodeError:
             self._reply(400, {"error": "the body is not JSON"})
@@ -111,7 +114,7 @@ class ControlAPI:
             })
         return {"writer": writer.name, "cluster_endpoint": self.cluster_port, "reader_endpoint": self.ports["reader"],
                 "synchronous_standby_names": self.sync_applied, "nodes": nodes,
-                "failovers": list(self.state["failovers"])}
+                "failovers": list(self.state["failovers"]), "restore": self.restore_status()}
 
     def fault(self, name, action) -> dict:
         if action not in ACTIONS:

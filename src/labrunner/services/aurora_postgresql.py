@@ -5,7 +5,8 @@ readers fed by streaming replication. One supervisor process per cluster
 (`labrunner.services.aurora_cluster`) runs them, serves the cluster endpoint (always the
 current writer) on the service's port and the reader endpoint (new connections spread over the
 readers), watches the nodes, fails over when the writer is lost, and takes node faults and
-planned failovers on a control port. What Aurora's shared storage does (six copies across three
+planned failovers on a control port, and starts a new server recovered to a point in time from
+the base backup and the WAL archive (`labrunner restore-to-time`). What Aurora's shared storage does (six copies across three
 zones, no replay lag to speak of, 128 TiB) a laptop cannot show; replication, endpoints, lag and
 failover are real here.
 
@@ -25,7 +26,8 @@ from labrunner.services.base import Endpoint, Service
 
 NODES = ("aurora-1", "aurora-2", "aurora-3")
 ZONES = {"aurora-1": "az-a", "aurora-2": "az-b", "aurora-3": "az-c"}
-CONTAINER_PORTS = {"reader": 5433, "control": 8182, "aurora-1": 5441, "aurora-2": 5442, "aurora-3": 5443}
+CONTAINER_PORTS = {"reader": 5433, "control": 8182, "aurora-1": 5441, "aurora-2": 5442, "aurora-3": 5443,
+                   "restored": 5444}       # where restore-to-time starts its new server
 IMAGE = "labrunner-local/aurora-postgresql:18.6"
 
 
@@ -69,11 +71,37 @@ def nodes(endpoint: Endpoint) -> list[dict]:
         rows.append({"name": node["name"], "zone": node.get("zone", ZONES.get(node["name"], "")),
                      "role": node.get("role", "?"), "port": port, "alive": bool(node.get("alive")),
                      "lag": f"{lag:.1f} s" if isinstance(lag, (int, float)) and node.get("role") == "reader" else ""})
+    window = found.get("restore") or {}
+    restored = window.get("restored")
+    if restored:
+        rows.append({"name": "restored", "zone": "new", "role": f"restored to {restored['time']} (its own server)",
+                     "port": _restored_port(endpoint, restored), "alive": bool(restored.get("alive")), "lag": ""})
     return rows
 
 
+def _restored_port(endpoint: Endpoint, restored: dict) -> int:
+    try:
+        return endpoint.port_of("restored")
+    except KeyError:
+        return restored.get("port", 0)
+
+
+def restore_window(endpoint: Endpoint) -> dict:
+    """{"earliest_restorable_time", "latest_restorable_time", "restored": {...} | None}."""
+    return status(endpoint).get("restore") or {}
+
+
+def restore(endpoint: Endpoint, utc_time: str) -> dict:
+    """A new server recovered to utc_time (ISO-8601 UTC); the cluster is left as it is."""
+    return _control(endpoint, "POST", "/restore", {"time": utc_time}, timeout=300)
+
+
 def node_action(endpoint: Endpoint, action: str, node: str) -> str:
-    """`labrunner fault ACTION aurora-postgresql/NODE` and `labrunner failover aurora-postgresql`."""
+    """`labrunner fault ACTION aurora-postgresql/NODE`, `labrunner failover aurora-postgresql` and
+    `labrunner restore-to-time aurora-postgresql` (action "restore", node: the time in UTC)."""
+    if action == "restore":
+        done = restore(endpoint, node)
+        return f"restored to {done['time']} in a new server ({done.get('seconds', 0):.1f} s)"
     if action == "failover":
         done = _control(endpoint, "POST", "/failover", {"target": node} if node else {}, timeout=120)
         return f"failed over: {done.get('from', '?')} → {done.get('to', '?')} is the writer now " \
@@ -135,8 +163,12 @@ def _wait_for_replay(endpoint: Endpoint, target, timeout: float = 30.0) -> None:
 def exports(endpoint: Endpoint) -> dict[str, str]:
     """psql and libpq read PG*; the cluster endpoint is the default, the reader endpoint beside it."""
     reader = endpoint.at("reader")
-    return {**postgres.exports(endpoint), "READER_PORT": str(reader.port), "READER_URL": reader.url,
-            "WRITER_URL": endpoint.url}
+    values = {**postgres.exports(endpoint), "READER_PORT": str(reader.port), "READER_URL": reader.url,
+              "WRITER_URL": endpoint.url}
+    if any(name == "restored" for name, _ in endpoint.ports):     # the server restore-to-time starts
+        restored = endpoint.at("restored")
+        values.update({"RESTORED_PORT": str(restored.port), "RESTORED_URL": restored.url})
+    return values
 
 
 def connection(endpoint: Endpoint):

@@ -79,7 +79,8 @@ def base_backup(writer: Node, data: Path) -> dict:
           "-X", "fetch", "-c", "fast", "--no-sync"], writer.env(), writer.log)
     lsn = writer.execute("SELECT pg_current_wal_lsn()::text")[0][0]
     log(f"base backup for point-in-time restore: {folder.relative_to(data)}")
-    return {"time": stamp, "path": str(folder.relative_to(data)), "wal_lsn_after": lsn}
+    # Point-in-time restore can reach any time from the backup's end on (recovery must pass it).
+    return {"time": stamp, "finished": now(), "path": str(folder.relative_to(data)), "wal_lsn_after": lsn}
 
 
 def read_credentials(data: Path) -> dict[str, str] | None:
