@@ -419,3 +419,66 @@ def test_damage_during_concurrent_writes_loses_nothing_acknowledged(labrunner_ho
     assert recorded - 1 == acknowledged                  # none lost, none twice
     assert len(progress.attempts("lab")) == recorded     # one attempt per step name: no duplicate
     assert sum(1 for _ in (labrunner_home / "data" / "progress.journal").open()) == recorded
+
+
+PAUSED_WRITER = """
+import sqlite3, sys, time
+from pathlib import Path
+from labrunner import progress
+go = Path(sys.argv[1])
+real_apply, calls = progress._apply, []
+def apply_then_fail_once(db, entry):
+    calls.append(entry["step"])         # (a rebuild replays "seed" through here too)
+    if calls.count("paused") == 1 and entry["step"] == "paused":                 # the first try: its line is in the journal, its commit is not
+        print("appended", file=sys.stderr, flush=True)
+        while not go.exists():
+            time.sleep(0.01)
+        raise sqlite3.DatabaseError("database disk image is malformed")
+    real_apply(db, entry)
+progress._apply = apply_then_fail_once
+progress.record_attempt("lab", "paused", True)
+print(calls.count("paused"))
+"""
+
+
+def test_a_restore_waits_for_a_writer_caught_between_its_journal_line_and_its_commit(labrunner_home, tmp_path):
+    """The race behind a record once counted twice: a writer has appended its journal line and
+    holds its transaction on progress.db when another labrunner finds the file damaged. The
+    restore must wait for the writer (which takes its line back when its commit fails), or it
+    rebuilds with that line and the writer's retry adds it a second time."""
+    import time
+
+    progress.record_attempt("lab", "seed", True)
+    go = tmp_path / "go"
+    writer = subprocess.Popen([sys.executable, "-c", PAUSED_WRITER, str(go)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    assert writer.stderr.readline() == "appended\n"
+    db = labrunner_home / "data" / "progress.db"
+    with open(db, "r+b") as fh:
+        fh.write(b"this is not SQLite, it is garbage!")
+    reader = subprocess.Popen([sys.executable, "-c", "from labrunner import progress; "
+                               "print(progress.attempts('lab'))"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)                     # the reader finds the damage while the writer is paused
+    go.touch()
+    out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err
+    assert out.strip() == "2"           # the failed first try, then the retry
+    reader.communicate(timeout=60)
+    assert progress.attempts("lab") == {"seed": 1, "paused": 1}
+    lines = (labrunner_home / "data" / "progress.journal").read_text().splitlines()
+    assert sum('"paused"' in line for line in lines) == 1
+
+
+def test_a_lock_held_too_long_is_one_line_naming_the_fix(labrunner_home, monkeypatch):
+    import fcntl
+
+    progress.record_attempt("lab", "seed", True)
+    monkeypatch.setattr(progress, "LOCK_WAIT", 0.3)
+    with open(labrunner_home / "data" / progress.LOCK_NAME, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(progress.LabrunnerError) as caught:
+            progress.record_attempt("lab", "late", True)
+    assert "stayed locked" in caught.value.one_line() and "try again" in caught.value.one_line()
+    progress.record_attempt("lab", "late", True)        # free again: nothing was lost
+    assert progress.attempts("lab") == {"seed": 1, "late": 1}

@@ -15,6 +15,12 @@ Two files in the private data folder, both 0600:
     from the database.
 
 A database from before the journal existed seeds the journal on first open.
+
+Every change (a write, a catch-up, a restore) holds `progress.lock`, a lock on a file of
+its own: SQLite's lock lives on progress.db, and while a damaged progress.db is moved
+aside a writer still holding the old file's lock would no longer keep out a writer on
+the new one (one could replay a line the other then takes back, and a record would be
+applied twice).
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ import json
 import os
 import sqlite3
 import sys
+import threading
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from labrunner import paths
@@ -33,6 +40,8 @@ from labrunner.errors import LabrunnerError
 
 DB_NAME = "progress.db"
 JOURNAL_NAME = "progress.journal"
+LOCK_NAME = "progress.lock"
+LOCK_WAIT = 10                              # seconds, as SQLite's own busy timeout
 SCHEMA_VERSION = 3
 SOLVE_MESSAGE = "applied the reference solution"     # the attempt `solve` records
 
@@ -187,7 +196,63 @@ def _write(entry: dict) -> None:
                 _truncate(db.folder, journal)
             raise
 
-    _use(paths.data_dir(), work)
+    folder = paths.data_dir()
+    with _exclusive(folder):
+        _use(folder, work)
+
+
+_guard = threading.RLock()
+_depth = 0                                  # how deep this process already holds the lock
+
+
+@contextmanager
+def _exclusive(folder: Path):
+    """Hold `progress.lock` (re-entrant within this process) while progress is changed."""
+    global _depth
+    with _guard:
+        if _depth:
+            _depth += 1
+            try:
+                yield
+            finally:
+                _depth -= 1
+            return
+        try:
+            fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, paths.PRIVATE_FILE)
+        except OSError as exc:
+            raise paths.cannot_write(exc, folder) from None
+        try:
+            _take(fd, folder)
+            _depth = 1
+            try:
+                yield
+            finally:
+                _depth = 0
+        finally:
+            os.close(fd)                # closing the file releases the lock
+
+
+def _take(fd: int, folder: Path) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        def attempt():
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        def attempt():
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            attempt()
+            return
+        except OSError:                 # held by another labrunner (BlockingIOError, or EACCES on Windows)
+            if time.monotonic() > deadline:
+                raise LabrunnerError(f"{folder / LOCK_NAME} stayed locked for {LOCK_WAIT} s",
+                                     "let the other labrunner command finish, then try again") from None
+            time.sleep(0.01)
 
 
 class _Connection(sqlite3.Connection):
@@ -361,19 +426,20 @@ def _catch_up(db) -> None:
     applied, size = _applied(db), _journal_size(db.folder)
     if applied == size or (applied is None and size == 0 and not _has_rows(db)):
         return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        applied, size = _applied(db), _journal_size(db.folder)
-        if applied is None and _has_rows(db):
-            _rewrite_journal(db)                # a database from before the journal
-        elif (applied or 0) < size:
-            _replay(db, applied or 0)
-        elif (applied or 0) > size:
-            _rewrite_journal(db)                # the journal was lost or cut short
-        db.execute("COMMIT")
-    except BaseException:
-        _rollback(db)
-        raise
+    with _exclusive(db.folder):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            applied, size = _applied(db), _journal_size(db.folder)
+            if applied is None and _has_rows(db):
+                _rewrite_journal(db)            # a database from before the journal
+            elif (applied or 0) < size:
+                _replay(db, applied or 0)
+            elif (applied or 0) > size:
+                _rewrite_journal(db)            # the journal was lost or cut short
+            db.execute("COMMIT")
+        except BaseException:
+            _rollback(db)
+            raise
 
 
 def _replay(db, start: int) -> int:
@@ -444,6 +510,11 @@ def _healthy(folder: Path) -> bool:
 
 def _restore(folder: Path) -> None:
     """Move the damaged file aside and rebuild from the journal, with one line on stderr."""
+    with _exclusive(folder):
+        _restore_held(folder)
+
+
+def _restore_held(folder: Path) -> None:
     if _healthy(folder):
         return                          # another labrunner restored it a moment ago
     path = folder / DB_NAME
