@@ -267,4 +267,5 @@ SERVICE = Service(
     learner_client="labrunner.services.postgres:learner_client",
     nodes="labrunner.services.aurora_postgresql:nodes",
     node_action="labrunner.services.aurora_postgresql:node_action",
+    doctor_notes="labrunner.services.aurora_doctor:doctor_notes",
 )
