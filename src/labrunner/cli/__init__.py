@@ -33,6 +33,8 @@ COMMANDS = {
     "doctor": ("doctor", "Check Docker, local engines and ports; one line each."),
     "test": ("test", "Prove a lab: each check fails before its solution, passes after."),
     "report": ("report", "Export your progress per lab and step (json, csv, junit or html)."),
+    "prepare": ("prepare", "Make labs runnable offline; bundle them for a class, or install a bundle."),
+    "class": ("classroom", "A live class dashboard: `class serve` (teacher), `class join` (learner)."),
 }
 
 
