@@ -22,7 +22,9 @@ MODULES = {
     "neptune-sparql": "labrunner.services.neptune_sparql",
     "ethereum": "labrunner.services.ethereum",
     "aurora-postgresql": "labrunner.services.aurora_postgresql",
+    "aurora-mysql": "labrunner.services.aurora_mysql",
     "elasticache-cluster": "labrunner.services.elasticache_cluster",
+    "rds-postgres-multiaz": "labrunner.services.rds_postgres_multiaz",
 }
 
 
