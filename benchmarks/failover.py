@@ -1,8 +1,10 @@
 """Failover time of the Aurora PostgreSQL stand-in, and its memory.
 
-    python benchmarks/failover.py [--runs N]
+    python benchmarks/failover.py [--runs N] [--runtime local|docker]
 
-Starts one cluster supervisor (three real PostgreSQL nodes) on free ports in a temp folder.
+local (the default): starts one cluster supervisor (three real PostgreSQL nodes) on free ports
+in a temp folder. docker: starts the aurora-postgresql container as `labrunner run --runtime
+docker` does (source images/overrides.env first), its ports published on 127.0.0.1.
 Each run: wait until every node is healthy and streaming, start a client that inserts rows
 through the cluster endpoint as fast as it can (reconnecting with retries), kill the writer
 through the control API, and measure writer killed -> first write acknowledged through the
@@ -16,32 +18,29 @@ processes that share them, a fairer total for PostgreSQL's shared buffers).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import psutil
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "src"))
 from aurora_helpers import NODE_NAMES, Cluster, Writer, wait_for  # noqa: E402
 
 
 def memory(cluster: Cluster) -> tuple[float, float]:
-    """(RSS sum, PSS sum) in MB over the supervisor and every process of the three nodes."""
-    processes = [psutil.Process(cluster.proc.pid)]
-    for name in NODE_NAMES:
-        postmaster = psutil.Process(cluster.postmaster_pid(name))
-        processes += [postmaster, *postmaster.children(recursive=True)]
-    rss = pss = 0
-    for process in processes:
-        try:
-            info = process.memory_full_info()
-        except psutil.Error:
-            continue
-        rss += info.rss
-        pss += getattr(info, "pss", info.rss)
-    return rss / 2**20, pss / 2**20
+    """(RSS sum, PSS sum) in MB over the supervisor (router, control) and every process of the
+    three nodes; on Docker, every process of the container."""
+    from labrunner.services import aurora_doctor
+
+    if hasattr(cluster, "root_pid"):
+        pids = aurora_doctor.family([cluster.root_pid()])
+    else:
+        pids = aurora_doctor.cluster_pids(cluster.proc.pid, cluster.data)
+    figure = aurora_doctor.measure(pids)
+    return figure["rss_mb"], figure["pss_mb"]
 
 
 def synchronous(cluster: Cluster) -> bool:
@@ -51,12 +50,23 @@ def synchronous(cluster: Cluster) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runtime", choices=("local", "docker"), default="local")
     args = parser.parse_args()
-    cluster = Cluster()
+    if args.runtime == "docker":
+        import tempfile
+
+        os.environ.setdefault("LABRUNNER_HOME", tempfile.mkdtemp(prefix="labrunner-failover-"))
+        from aurora_docker import DockerCluster
+
+        cluster = DockerCluster()
+    else:
+        cluster = Cluster()
+    print(f"runtime: {args.runtime}")
     began = time.monotonic()
     try:
         cluster.start()
         print(f"cluster created and ready in {time.monotonic() - began:.1f} s")
+        wait_for(cluster.all_healthy, 60, "every node streaming")
         with cluster.connect() as conn:
             conn.execute("CREATE TABLE acks (id bigint PRIMARY KEY)")
         wait_for(lambda: synchronous(cluster), 30, "synchronous replication")
@@ -102,7 +112,7 @@ def main() -> int:
         return 1 if lost_total else 0
     finally:
         if cluster.proc and cluster.proc.poll() is None:
-            cluster.stop()
+            cluster.stop()           # SIGTERM first: the supervisor stops its nodes itself
         cluster.destroy()
 
 
