@@ -33,6 +33,13 @@ lab_minutes = _load()
 
 @pytest.mark.parametrize("lab", lab_minutes.lab_ids())
 def test_minutes_not_more_than_a_quarter_below_the_estimate(lab):
+    from labrunner.errors import LabError
+    from labrunner.labs.loader import parse_lab
+
+    try:
+        parse_lab(REPO / "labs" / lab)
+    except LabError as exc:         # a lab still being written: the loader's tests report it
+        pytest.skip(f"{lab} does not load yet: {exc}")
     e = lab_minutes.estimate(lab)
     assert not e.too_short, (
         f"labs/{lab}/lab.yaml says {e.yaml_minutes} minutes; scripts/lab-minutes.py estimates "
