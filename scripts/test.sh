@@ -56,7 +56,7 @@ export LABRUNNER_REQUIRE_DOCKER=1
 export LABRUNNER_REQUIRE_CHROMIUM=1
 say "running the tests"
 set +e
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider --durations=30 "$@"
 code=$?
 set -e
 if [ "$code" = 5 ]; then
