@@ -35,7 +35,7 @@ from labrunner.services.aurora_setup import log, read_credentials
 
 HOSTS = (("host-a", "az-a"), ("host-b", "az-b"))
 REPLICA = ("replica-1", "az-c")
-EXTRA_ACTIONS = ("pause-replay", "resume-replay", "promote", "rebuild")
+EXTRA_ACTIONS = ("pause-replay", "resume-replay", "detach", "attach", "promote", "rebuild")
 
 OPEN_HBA = f"""# labrunner: this host serves clients (the primary, or a read replica)
 local all all trust
@@ -61,6 +61,8 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
 
     def replica(self):
         return self.replica_node         # kept aside: the node table hides a promoted replica at times
+
+    detached = False                     # the replica's stream is cut (the detach action)
 
     def _load_or_init(self) -> None:
         super()._load_or_init()
@@ -146,7 +148,7 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
     # ---- a promoted replica is left alone ------------------------------------------------------
 
     def _watch_streaming(self, now: float) -> None:
-        if not self.promoted():
+        if not self.promoted() and not self.detached:
             super()._watch_streaming(now)
             return
         replica = self.nodes.pop(REPLICA[0])        # not streaming is what promotion means
@@ -218,6 +220,8 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
             raise ControlError(f"{REPLICA[0]} is not answering; restart it first")
         if action == "promote":
             return self._promote_replica()
+        if action in ("detach", "attach"):
+            return self._detach(action == "detach")
         if self.promoted():
             raise ControlError(f"{REPLICA[0]} was promoted: it replays nothing any more")
         call = "pg_wal_replay_pause()" if action == "pause-replay" else "pg_wal_replay_resume()"
@@ -226,6 +230,27 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
         return {"node": REPLICA[0], "action": action, "role": "replica",
                 "said": f"{REPLICA[0]} {'stopped' if action == 'pause-replay' else 'resumed'} replaying the "
                         "primary's changes (it still receives them)"}
+
+    def _detach(self, detach: bool) -> dict:
+        """Cut the replica off from the primary's WAL (stream and archive), as a network
+        partition would, or join it again. It stays a replica: readable, not promoted."""
+        replica = self.replica()
+        with self.lock:
+            if self.promoted():
+                raise ControlError(f"{REPLICA[0]} was promoted: it follows no primary any more")
+            with replica.connect(2) as conn:
+                if detach:
+                    conn.execute("ALTER SYSTEM SET primary_conninfo = ''")
+                    conn.execute("ALTER SYSTEM SET restore_command = ''")
+                else:
+                    conn.execute("ALTER SYSTEM RESET restore_command")
+                conn.execute("SELECT pg_reload_conf()")
+            if not detach:
+                self._repoint(replica)
+            self.detached = detach
+        log(f"fault: {'detach' if detach else 'attach'} {REPLICA[0]}")
+        return {"node": REPLICA[0], "action": "detach" if detach else "attach", "role": "replica",
+                "said": f"{REPLICA[0]} {'no longer receives' if detach else 'receives again'} the primary's changes"}
 
     def _promote_replica(self) -> dict:
         with self.lock:
@@ -245,6 +270,7 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
                 conn.execute("ALTER SYSTEM RESET primary_slot_name")
                 conn.execute("SELECT pg_reload_conf()")
             self.state["nodes"][REPLICA[0]]["promoted"] = True
+            self.detached = False
             self.save()
         log(f"{REPLICA[0]} promoted: a standalone instance, replication from {self.state['writer']} ended")
         return {"node": REPLICA[0], "action": "promote", "role": "standalone",

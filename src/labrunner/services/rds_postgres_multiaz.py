@@ -88,7 +88,8 @@ def reset(endpoint: Endpoint) -> None:
     if replica.get("role") == "standalone" or not replica.get("process", True):
         aurora_postgresql._control(endpoint, "POST", "/fault", {"node": REPLICA, "action": "rebuild"}, timeout=300)
     elif replica.get("alive"):
-        aurora_postgresql._control(endpoint, "POST", "/fault", {"node": REPLICA, "action": "resume-replay"})
+        for action in ("attach", "resume-replay"):
+            aurora_postgresql._control(endpoint, "POST", "/fault", {"node": REPLICA, "action": action})
     with postgres.connect(endpoint, dbname="postgres") as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{endpoint.database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{endpoint.database}"')
