@@ -19,7 +19,9 @@ from labrunner import services
 
 REPO = Path(__file__).resolve().parent.parent
 FAMILY = {"postgres": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB", "elasticache": "Valkey",
-          "memorydb": "Valkey", "sqlserver": "SQL Server"}
+          "memorydb": "Valkey", "sqlserver": "SQL Server", "aurora-postgresql": "PostgreSQL",
+          "elasticache-cluster": "Valkey", "documentdb": "MongoDB", "neptune-gremlin": "Gremlin Server",
+          "neptune-sparql": "Oxigraph", "ethereum": "anvil"}
 # What the local runtime runs where it differs from the image: Debian's MariaDB (bookworm) for both
 # the MySQL and MariaDB labs; the wheels' PostgreSQL and Valkey are the images' versions (images/build.sh
 # checks the stand-in images against those pins).
@@ -30,7 +32,7 @@ ABOUT_AWS = re.compile(r"\b(AWS|RDS|ElastiCache|MemoryDB|Aurora|Amazon|differs?|
 
 def versions_run(service: str) -> list[str]:
     tag = services.get(service).image.rsplit(":", 1)[-1]
-    return [tag.split("-")[0]] + LOCAL.get(service, [])
+    return [tag.split("-")[0].removeprefix("v")] + LOCAL.get(service, [])
 
 
 def stray_versions(texts: list[tuple[str, str]], service: str) -> list[str]:
@@ -70,3 +72,7 @@ def test_a_wrong_version_is_found_and_an_aws_paragraph_is_not():
         "intro.md: 'PostgreSQL 16' but the postgres stand-in runs 18.6"]
     assert stray_versions([("x.md", "This is PostgreSQL 18, release 18.6.")], "postgres") == []
     assert stray_versions([("x.md", "Locally MariaDB 10.11 answers.")], "mariadb") == []
+    assert stray_versions([("x.md", "The chain is anvil 1.6.0.")], "ethereum") == [
+        "x.md: 'anvil 1.6.0' but the ethereum stand-in runs 1.7.1"]
+    assert stray_versions([("x.md", "Here MongoDB 7.0 answers.")], "documentdb") == [
+        "x.md: 'MongoDB 7.0' but the documentdb stand-in runs 8.0.17"]
