@@ -79,7 +79,7 @@ def write(target: Path, entries: list[Entry], info: dict, progress=None) -> dict
             raise ValueError(f"not a bundle member name: {entry.name}")
         files[entry.name] = {"size": entry.source.stat().st_size, "sha256": sha256_of(entry.source, progress)}
     manifest = dict(info, format=FORMAT, created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), files=files)
-    text = json.dumps(manifest, indent=2, sort_keys=True).encode()
+    text = json.dumps(manifest, indent=2).encode()      # files in the order they are written
     part = target.with_name(target.name + ".part")
     try:
         with tarfile.open(part, "w", format=tarfile.PAX_FORMAT) as tar:
@@ -135,20 +135,25 @@ def verify(bundle: Path, progress=None) -> dict:
     """The bundle's manifest, once every member has been read and matched its size and sha256.
     Raises BundleDamaged naming the first member that is missing, cut short or altered."""
     tar = _open(bundle)
-    manifest = None
+    manifest, text = None, b""
     seen: set[str] = set()
     current = "its first member"
     try:
         for index, member in enumerate(tar):
             current = member.name
             if index == 0:
-                manifest, text = _read_manifest(bundle, tar, member)
+                if member.name != MANIFEST or not member.isfile():
+                    raise damaged(bundle, f"it does not start with {MANIFEST} (not a labrunner bundle?)")
+                text = tar.extractfile(member).read()
                 continue
             if index == 1:
-                if member.name != MANIFEST_SUM or tar.extractfile(member).read().decode().strip() != \
-                        hashlib.sha256(text).hexdigest():
+                if member.name != MANIFEST_SUM or tar.extractfile(member).read().decode(errors="replace").strip() \
+                        != hashlib.sha256(text).hexdigest():
                     raise damaged(bundle, f"{MANIFEST} does not match its checksum")
+                manifest = _read_manifest(bundle, text)
                 continue
+            if manifest is None:
+                raise damaged(bundle, f"{MANIFEST} has no checksum beside it")
             expected = manifest["files"].get(member.name)
             if expected is None or not member.isfile() or member.name in seen:
                 raise damaged(bundle, f"{member.name} is not listed in its manifest")
@@ -171,10 +176,7 @@ def verify(bundle: Path, progress=None) -> dict:
     return manifest
 
 
-def _read_manifest(bundle: Path, tar: tarfile.TarFile, member: tarfile.TarInfo) -> tuple[dict, bytes]:
-    if member.name != MANIFEST or not member.isfile():
-        raise damaged(bundle, f"it does not start with {MANIFEST} (not a labrunner bundle?)")
-    text = tar.extractfile(member).read()
+def _read_manifest(bundle: Path, text: bytes) -> dict:
     try:
         manifest = json.loads(text)
         files = manifest["files"]
@@ -184,7 +186,7 @@ def _read_manifest(bundle: Path, tar: tarfile.TarFile, member: tarfile.TarInfo) 
             int(item["size"]), str(item["sha256"])
     except (ValueError, KeyError, TypeError, AttributeError):
         raise damaged(bundle, f"{MANIFEST} is not a manifest this labrunner reads") from None
-    return manifest, text
+    return manifest
 
 
 def _hash_member(tar: tarfile.TarFile, member: tarfile.TarInfo, progress) -> tuple[int, str]:
