@@ -15,6 +15,7 @@ from collections import deque
 from importlib import resources
 
 from flask import Flask, Response, jsonify, request
+from waitress import create_server
 
 from labrunner.classroom import grid, wire
 from labrunner.classroom.store import Rejected, Store
@@ -148,8 +149,6 @@ def create_app(store: Store, code: str, teacher_key: str) -> Flask:
 
 def make_server(store: Store, code: str, teacher_key: str, host: str, port: int):
     """A waitress server bound to host:port (port 0: any free one); `.effective_port`, `.run()`."""
-    from waitress import create_server
-
     app = create_app(store, code, teacher_key)
     return create_server(app, host=host, port=port, threads=8, max_request_body_size=wire.MAX_BODY,
                          connection_limit=1000, channel_timeout=30, ident="labrunner-class")

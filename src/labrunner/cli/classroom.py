@@ -29,8 +29,13 @@ def serve(host, port, code, db_file):
     from pathlib import Path
 
     from labrunner import paths
-    from labrunner.classroom import server, store
+    from labrunner.classroom import store
 
+    try:
+        from labrunner.classroom import server
+    except ImportError as exc:
+        raise UsageError(f"`class serve` needs Flask and waitress ({exc.name} is not installed)",
+                         "pip install 'labrunner[class]' (the learners' side needs neither)") from None
     if code is not None and not (4 <= len(code.strip()) <= 64 and code.strip().isalnum()):
         raise UsageError("a class code is 4 to 64 letters and digits", "pass e.g. --code DBLAB7, or leave it out")
     path = Path(db_file) if db_file else paths.data_dir() / "class-dashboard.db"
