@@ -8,7 +8,6 @@ import random
 import re
 import signal
 import sqlite3
-import statistics
 import subprocess
 import sys
 import threading

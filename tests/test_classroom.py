@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import time
+import urllib.error
 import urllib.request
 import uuid
 
@@ -240,3 +241,27 @@ def test_twenty_learners_lose_nothing_across_a_server_restart(tmp_path):
     assert figures["lost"] == 0 and figures["received"] == figures["sent"]
     assert figures["still_queued"] == 0 and figures["unexpected_on_server"] == 0
     assert figures["survived_restart_via_queue"] >= 50      # ~5 s x 20 learners queued while it was down
+
+
+def test_the_figures_sent_are_the_ones_labrunner_report_shows():
+    from labrunner import progress, report, steps
+    from labrunner.labs import catalog
+
+    lab = catalog.get("dynamodb-basics", with_code=False)
+    first, second = lab.steps[0], lab.steps[1]
+    steps.go(lab, first)
+    progress.record_attempt(lab.id, first.id, False, "no table")
+    progress.record_hint(lab.id, first.id, 1)
+    time.sleep(0.2)
+    progress.record_attempt(lab.id, first.id, True)
+    steps.go(lab, second)
+    progress.record_attempt(lab.id, second.id, False, "not yet")
+    rows = {r["id"]: r for r in report.build([lab])["labs"][0]["steps"]}
+    sent = hook.figures(lab, first, True)
+    row = rows[first.id]
+    assert (sent["status"], sent["check_runs"], sent["hints"]) == (row["status"], row["check_runs"], row["hints_taken"])
+    assert sent["time_on_step"] == row["time_on_step_seconds"] >= 0.2 and sent["failed_runs"] == 1
+    working = hook.figures(lab, second, False)
+    assert (working["status"], working["check_runs"], working["failed_runs"]) == ("attempted", 1, 1)
+    assert rows[second.id]["time_on_step_seconds"] is None and working["time_on_step"] >= 0   # report: n/a until passed
+    assert wire.result_problem(sent) is None and wire.result_problem(working) is None

@@ -32,20 +32,26 @@ def queue(where, result: dict) -> None:
 
 
 def figures(lab, step, passed: bool) -> dict:
-    """The step's row as `labrunner report` computes it, plus failed runs and the time on the
-    step so far (report gives time on step only once passed)."""
-    from labrunner import progress, report
+    """The step's figures as `labrunner report` defines them (status, runs, hints taken, time on
+    step), read from the progress store itself: importing report here would close an import
+    circle (report -> steps -> this hook). Plus failed runs, and the time on the step so far
+    while it has not passed."""
+    from labrunner import progress
 
-    row = next(r for r in report.build([lab])["labs"][0]["steps"] if r["id"] == step.id)
     record = progress.history(lab.id).get(step.id, {})
+    done = progress.completed(lab.id).get(step.id)
+    status = ("solved" if done["solved"] else "passed") if done else "attempted"
     now = time.time()
-    spent = row["time_on_step_seconds"]
-    if spent is None:
-        first = record.get("first_current")
-        spent = round(now - first, 1) if first is not None else 0.0
+    first_current, first_pass = record.get("first_current"), record.get("first_pass")
+    if first_current is None:
+        spent = 0.0
+    elif done and first_pass is not None:
+        spent = first_pass - first_current
+    else:
+        spent = now - first_current
     failed = progress._read(lambda db: db.execute(
         "SELECT COUNT(*) FROM attempts WHERE lab = ? AND step = ? AND passed = 0", (lab.id, step.id)).fetchone()[0])
-    status = row["status"] if row["status"] != "not_started" else "attempted"
+    hints = min(int(record.get("hints", 0)), len(getattr(step, "hints", None) or ()))
     return {"id": uuid.uuid4().hex, "lab": lab.id, "step": step.id, "passed": bool(passed), "status": status,
-            "check_runs": row["check_runs"] + row["solve_runs"], "failed_runs": int(failed),
-            "hints": row["hints_taken"], "time_on_step": max(0.0, float(spent)), "at": now}
+            "check_runs": int(record.get("checks", 0)) + int(record.get("solves", 0)), "failed_runs": int(failed),
+            "hints": hints, "time_on_step": round(max(0.0, spent), 1), "at": now}
