@@ -187,7 +187,7 @@ def node_connector(endpoint: Endpoint):
 
 
 def cluster(endpoint: Endpoint):
-    """The `aurora_cluster` fixture: the control channel (status, fault, failover)."""
+    """The `aurora_cluster` fixture: the control channel (status, fault, failover, restore)."""
     class Cluster:
         def status(self):
             return status(endpoint)
@@ -197,6 +197,13 @@ def cluster(endpoint: Endpoint):
 
         def failover(self, target=""):
             return node_action(endpoint, "failover", target)
+
+        def restore(self, utc_time):
+            """A new server recovered to utc_time (ISO-8601 with a zone), as restore-to-time."""
+            return restore(endpoint, utc_time)
+
+        def restore_window(self):
+            return restore_window(endpoint)
 
     return Cluster()
 
