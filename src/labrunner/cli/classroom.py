@@ -62,6 +62,12 @@ def serve(host, port, code, db_file):
     else:
         click.echo(exposure(bind, port))
     click.echo("Ctrl-C stops the server; learners' results wait in their queues until it is back.", nl=True)
+    import signal
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)          # `kill`, a service manager: stop as Ctrl-C does
     try:
         srv.run()
     except KeyboardInterrupt:
