@@ -22,7 +22,8 @@ SERVICE = "aurora-postgresql"
 FINGERPRINT = ("SELECT count(*), coalesce(md5(string_agg(format('%s|%s|%s|%s', payment_id, customer, amount, "
                "to_char(paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')), ',' "
                "ORDER BY payment_id, customer, amount, paid_at)), '') FROM {}")
-SHAPE = "(payment_id integer NOT NULL, customer text NOT NULL, amount numeric(10, 2) NOT NULL, paid_at timestamptz NOT NULL)"
+SHAPE = ("(payment_id integer NOT NULL, customer text NOT NULL, amount numeric(10, 2) NOT NULL, "
+         "paid_at timestamptz NOT NULL)")
 
 
 # ---- what happened --------------------------------------------------------------------------

@@ -51,7 +51,8 @@ def restore_when_it_was_noticed(aurora, aurora_cluster):
 
 
 def restore_the_delete_second_rounded_up(aurora, aurora_cluster):
-    at = aurora.execute("SELECT date_trunc('second', happened_at) + interval '1 second' FROM ops.incident").fetchone()[0]
+    at = aurora.execute("SELECT date_trunc('second', happened_at) + interval '1 second' "
+                        "FROM ops.incident").fetchone()[0]
     aurora_cluster.restore(at.isoformat())
 
 

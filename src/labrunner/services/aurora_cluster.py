@@ -18,8 +18,8 @@ Aurora gets the same promise from its six-copy storage quorum, which a laptop ca
 Credentials: DIR/credentials.json {"user", "password", "database"} (read once), else the
 environment LABRUNNER_MASTER_USER / LABRUNNER_MASTER_PASSWORD / LABRUNNER_MASTER_DATABASE.
 State: DIR/cluster.json (roles, zones, writer, failovers), DIR/nodes/<name> (data),
-DIR/archive (WAL archive), DIR/backups (base backup), DIR/restored (the restored server), DIR/logs/<name>.log, DIR/internal.json (the supervisor's own
-superuser password, 0600).
+DIR/archive (WAL archive), DIR/backups (base backup), DIR/restored (the point-in-time restored
+server), DIR/logs/<name>.log, DIR/internal.json (the supervisor's own superuser password, 0600).
 """
 
 from __future__ import annotations
