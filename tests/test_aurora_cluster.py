@@ -24,9 +24,42 @@ from aurora_helpers import NODE_NAMES, SRC, Cluster, Writer, wait_for
 pytestmark = pytest.mark.local
 
 
+# The supervisor, run with one test hook: when DATA/hold-next-start exists, the next node start
+# waits that many seconds first (and removes the file). A node restart then leaves the node down
+# for longer than the monitor's tick, so a test sees what the monitor does meanwhile; without a
+# hold the node is down for microseconds and no tick could ever land in between.
+HELD_SUPERVISOR = """
+import sys, time
+from pathlib import Path
+from labrunner.services import aurora_cluster, aurora_node
+
+data = Path(sys.argv[sys.argv.index("--data") + 1])
+real_start = aurora_node.Node.start
+
+def start(self, *args, **kwargs):
+    hold = data / "hold-next-start"
+    if hold.exists():
+        seconds = float(hold.read_text())
+        hold.unlink()
+        time.sleep(seconds)
+    return real_start(self, *args, **kwargs)
+
+aurora_node.Node.start = start
+sys.exit(aurora_cluster.main(sys.argv[1:]))
+"""
+
+
+class HeldCluster(Cluster):
+    def argv(self) -> list[str]:
+        return [sys.executable, "-c", HELD_SUPERVISOR, *super().argv()[3:]]
+
+    def hold_next_start(self, seconds: float) -> None:
+        (self.data / "hold-next-start").write_text(str(seconds))
+
+
 @pytest.fixture(scope="module")
 def cluster():
-    c = Cluster()
+    c = HeldCluster()
     try:
         c.start()
         with c.connect() as conn:
@@ -231,13 +264,26 @@ def test_a_stopped_writer_fails_over_and_stays_down_until_restarted(cluster):
 
 
 def test_restarting_the_writer_keeps_it_the_writer(cluster):
+    """A reboot is not a failover: while the writer restarts, the monitor must leave it alone.
+    The restart is held down for 2 s (8 of the monitor's 0.25 s ticks) between stop and start,
+    long enough that a monitor not told about the restart fails over to a reader."""
+    from labrunner.services.aurora_cluster import POLL
+
     healthy(cluster)
     writer = cluster.writer()
     before = cluster.postmaster_pid(writer)
+    failovers = len(cluster.status()["failovers"])
+    hold = 2.0
+    assert hold > 4 * (POLL / 2), "the hold must span several monitor ticks"
+    cluster.hold_next_start(hold)
+    began = time.monotonic()
     code, reply = cluster.post("/fault", {"node": "writer", "action": "restart"})
+    assert time.monotonic() - began >= hold, "the restart was not held down: the test proves nothing"
+    assert not (cluster.data / "hold-next-start").exists()
     assert code == 200 and (reply["node"], reply["action"], reply["role"]) == (writer, "restart", "writer"), reply
     assert "still the writer" in reply["said"]
     assert cluster.postmaster_pid(writer) != before and cluster.writer() == writer
+    assert len(cluster.status()["failovers"]) == failovers, cluster.status()["failovers"][failovers:]
     with cluster.connect() as conn:
         conn.execute("INSERT INTO items VALUES (400, 'after a reboot')")
 
