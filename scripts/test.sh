@@ -30,6 +30,7 @@ command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need+=(mariadb-se
 command -v mariadb-dump >/dev/null || need+=(mariadb-client)
 command -v java >/dev/null || need+=(default-jre-headless)     # Gremlin Server's local runtime
 command -v chromium >/dev/null || need+=(chromium)              # opens `labrunner report` HTML (tests/test_report.py)
+command -v chromedriver >/dev/null || need+=(chromium-driver)   # drives the class dashboard (tests/test_class_dashboard.py)
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   say "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -139,6 +139,9 @@ def _record(lab, step, results, *, solved: bool) -> Outcome:
     passed = bool(results) and all(r.passed for r in results)
     message = progress.SOLVE_MESSAGE if solved else "; ".join(r.message for r in results if not r.passed)
     progress.record_attempt(lab.id, step.id, passed, message, solved=solved and passed)
+    from labrunner.classroom import hook
+
+    hook.after_check(lab, step, passed)      # a joined class: queue the result (never waits, never raises)
     logger = log.for_lab(lab.id)
     for r in results:
         logger.info("%s %s/%s: %s%s", "solve" if solved else "check", step.id, r.name, r.outcome,
