@@ -27,6 +27,7 @@ DOCUMENTDB_IMAGE=labrunner-local/documentdb:secantus-0.7.0b3   # checked against
 NEPTUNE_GREMLIN_IMAGE=labrunner-local/neptune-gremlin:3.7.3   # checked against services/gremlin_server.py's pin
 NEPTUNE_SPARQL_IMAGE=labrunner-local/neptune-sparql:0.5.13    # the oxigraph wheel of this version
 AURORA_POSTGRESQL_IMAGE=labrunner-local/aurora-postgresql:18.6   # labrunner's supervisor; PostgreSQL from the postgres pin
+AURORA_MYSQL_IMAGE=labrunner-local/aurora-mysql:10.11   # labrunner's supervisor; MariaDB 10.11 (apt) stands in for MySQL
 VALKEY_CLUSTER_IMAGE=labrunner-local/valkey-cluster:8.1.8   # labrunner's supervisor; Valkey as the valkey stand-in
 BASE_IMAGE=labrunner-local/debian:bookworm
 SUITE=bookworm
@@ -39,6 +40,7 @@ STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_I
   "documentdb=$DOCUMENTDB_IMAGE"
   "neptune_gremlin=$NEPTUNE_GREMLIN_IMAGE" "neptune_sparql=$NEPTUNE_SPARQL_IMAGE"
   "aurora_postgresql=$AURORA_POSTGRESQL_IMAGE"
+  "aurora_mysql=$AURORA_MYSQL_IMAGE"
   "valkey_cluster=$VALKEY_CLUSTER_IMAGE"
 )
 

@@ -82,9 +82,12 @@ def wait_for_readers(endpoint: Endpoint, target: str, timeout: float = 30.0) -> 
 def exports(endpoint: Endpoint) -> dict[str, str]:
     """The mysql/mariadb clients read MYSQL_*; the cluster endpoint is the default, the reader
     endpoint beside it."""
-    reader = endpoint.at("reader")
-    return {**mysql_family.exports(endpoint), "READER_PORT": str(reader.port), "READER_URL": reader.url,
-            "WRITER_URL": endpoint.url}
+    found = {**mysql_family.exports(endpoint), "WRITER_URL": endpoint.url}
+    try:
+        reader = endpoint.at("reader")
+    except KeyError:            # the endpoint as seen inside the container (`labrunner tool` there)
+        return found
+    return {**found, "READER_PORT": str(reader.port), "READER_URL": reader.url}
 
 
 def connection(endpoint: Endpoint):
