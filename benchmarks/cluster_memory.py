@@ -1,6 +1,7 @@
 """Memory of the three-node Aurora PostgreSQL stand-in on the local runtime, beside one bare PostgreSQL.
 
     python benchmarks/cluster_memory.py [--idle SECONDS] [--load SECONDS] [--write]
+    python benchmarks/cluster_memory.py --clusters N [--idle SECONDS]
 
 Starts aurora-postgresql the way `labrunner run --runtime local` does (the local runtime's
 launch, in a private LABRUNNER_HOME), lets it idle, measures every process (the supervisor,
@@ -9,6 +10,8 @@ runs a short write load through the cluster endpoint (4 connections inserting ro
 measures again. Then the same for one bare PostgreSQL (the `postgres` stand-in, the RDS labs'
 engine) started the same way under the same load. RSS and PSS are read from /proc (PSS divides
 shared pages among the processes that share them, so summed PSS is what the machine pays).
+--clusters N starts N idle clusters side by side (a class server) and prints their summed
+memory and CPU per cluster: the program's pages are shared between clusters, which PSS shows.
 --write records the figures in src/labrunner/services/aurora_memory.json, which
 `labrunner doctor` prints when no cluster is running.
 """
@@ -113,14 +116,55 @@ def bare_pids(state) -> list[int]:
     return aurora_doctor.family([state["pid"]])
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far, from /proc/PID/stat."""
+    total = 0
+    for pid in pids:
+        try:
+            text = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])          # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def side_by_side(count: int, idle: float) -> None:
+    service = services.get("aurora-postgresql")
+    runtime = LocalRuntime()
+    states = []
+    try:
+        for index in range(count):
+            states.append(runtime.launch(service, lab_id="memory-benchmark", session_id=f"m{os.getpid()}x{index}",
+                                         port=None))
+            wait_ready(service, states[-1].endpoint())
+        print(f"{count} clusters ready; idling {idle:.0f} s")
+        time.sleep(idle)
+        pids = [pid for state in states for pid in cluster_pids(state)]
+        before = cpu_seconds(pids)
+        time.sleep(idle)
+        cpu = (cpu_seconds(pids) - before) / idle
+        figure = aurora_doctor.measure(pids)
+        print(f"{count} idle clusters: {figure['pss_mb']:.0f} MB PSS ({figure['pss_mb'] / count:.0f} MB each), "
+              f"{figure['rss_mb']:.0f} MB RSS, {figure['processes']} processes; "
+              f"CPU {cpu * 100:.1f} % of one core ({cpu * 100 / count:.2f} % each)")
+    finally:
+        for state in states:
+            runtime.remove(state)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--idle", type=float, default=20.0, help="seconds to idle before the first figure")
     parser.add_argument("--load", type=float, default=15.0, help="seconds of writes before the second figure")
     parser.add_argument("--write", action="store_true", help="record the figures for `labrunner doctor`")
+    parser.add_argument("--clusters", type=int, default=0, help="start this many idle clusters side by side")
     args = parser.parse_args()
     if not os.path.isdir("/proc"):
         raise SystemExit("cluster_memory.py reads /proc: run it on Linux")
+    if args.clusters:
+        side_by_side(args.clusters, args.idle)
+        return 0
     cluster = measure_service("aurora-postgresql", cluster_pids, args.idle, args.load)
     bare = measure_service("postgres", bare_pids, args.idle, args.load)
     ratio = cluster["after_load"]["pss_mb"] / max(bare["after_load"]["pss_mb"], 0.1)
