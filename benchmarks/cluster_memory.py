@@ -59,7 +59,8 @@ def load(endpoint, seconds: float, clients: int = 4) -> int:
     def work(slot: int) -> None:
         with postgres.connect(endpoint) as conn:
             while time.monotonic() < stop:
-                conn.execute("INSERT INTO load (body) SELECT repeat(md5(random()::text), 6) FROM generate_series(1, 20)")
+                conn.execute("INSERT INTO load (body) "
+                             "SELECT repeat(md5(random()::text), 6) FROM generate_series(1, 20)")
                 counts[slot] += 20
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
