@@ -124,12 +124,6 @@ def judge(conn, table, truth, restored_count=None):
     count, digest = _one(conn, FINGERPRINT.format(table))
     if (count, digest) == (truth["rows_expected"], truth["md5_expected"]):
         return
-    twice = _one(conn, f"SELECT count(*) FROM (SELECT payment_id FROM {table} GROUP BY payment_id "
-                       "HAVING count(*) > 1) d")[0]
-    if twice:
-        fail(f"{twice} payments appear more than once in {table} ({count} rows; {truth['rows_expected']} "
-             "expected): every restored row was copied back, not only the lost ones. Copy only the rows the "
-             "table does not hold any more (WHERE NOT EXISTS ..., or EXCEPT)")
     ids = {r[0] for r in conn.execute(f"SELECT payment_id FROM {table}")}
     gone_after = [i for i in truth["after_ids"] if i not in ids]
     if gone_after:
@@ -140,6 +134,12 @@ def judge(conn, table, truth, restored_count=None):
     if strangers:
         fail(f"{table} holds {len(strangers)} payments that were never in the table (ids like {strangers[0]}): "
              "rows typed in by hand, or from an earlier incident? Copy the rows from the restored copy")
+    twice = _one(conn, f"SELECT count(*) FROM (SELECT payment_id FROM {table} GROUP BY payment_id "
+                       "HAVING count(*) > 1) d")[0]
+    if twice:
+        fail(f"{twice} payments appear more than once in {table} ({count} rows; {truth['rows_expected']} "
+             "expected): every restored row was copied back, not only the lost ones. Copy only the rows the "
+             "table does not hold any more (WHERE NOT EXISTS ..., or EXCEPT)")
     missing = len(set(truth["before_ids"]) - ids)
     if missing:
         where = (f"; the restored server's copy now holds {restored_count} rows, more than before the DELETE — "
