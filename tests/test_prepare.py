@@ -44,15 +44,18 @@ def _docker_up() -> bool:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """`labrunner prepare dynamodb-basics class-music --bundle course.tar`, made once, with network."""
+    """`labrunner prepare --course module-7.txt --bundle course.tar` (dynamodb-basics and a teacher's
+    lab), made once, with network."""
     root = tmp_path_factory.mktemp("course")
     teacher = root / "labs" / TEACHER_LAB
     shutil.copytree(REPO / "labs" / LAB, teacher, ignore=shutil.ignore_patterns("__pycache__"))
     lab_yaml = teacher / "lab.yaml"
     lab_yaml.write_text(lab_yaml.read_text().replace(f"id: {LAB}", f"id: {TEACHER_LAB}", 1))
     target = root / "course.tar"
-    done = labrunner("--labs-dir", str(root / "labs"), "prepare", LAB, TEACHER_LAB, "--bundle", str(target),
-                     home=root / "home")
+    course_file = root / "module-7.txt"
+    course_file.write_text(f"# module 7, databases\n{LAB}   # the first lab\n\n{TEACHER_LAB}\n{LAB}\n")
+    done = labrunner("--labs-dir", str(root / "labs"), "prepare", "--course", str(course_file),
+                     "--bundle", str(target), home=root / "home")
     docker_up = _docker_up()
     if docker_up or docker_required():
         assert done.returncode == 0, done
@@ -240,6 +243,16 @@ def test_check_reports_a_lab_missing_its_image_as_not_ready(cli, docker_runtime,
     missing = cli("prepare", "--check", LAB)
     assert f"{LAB}  docker: not ready (image labrunner-local/no-such-image:0 not present)" in missing.out, missing
     assert len(missing.out.strip().splitlines()) == 1
+
+
+def test_check_names_the_image_behind_a_registry_mirror(cli, docker_runtime, monkeypatch):
+    """With no override, the image a class mirror serves is the one looked for (and pulled by prepare)."""
+    monkeypatch.delenv("LABRUNNER_IMAGE_DYNAMODB", raising=False)
+    monkeypatch.setenv("LABRUNNER_REGISTRY_MIRROR", "mirror.invalid:5000")
+    from labrunner import services
+
+    result = cli("prepare", "--check", LAB)
+    assert f"image mirror.invalid:5000/{services.get('dynamodb').image} not present" in result.out, result
 
 
 def test_prepare_usage_errors_are_one_line(cli, tmp_path):
