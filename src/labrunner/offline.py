@@ -284,14 +284,15 @@ def install_wheels(folder: Path, venv: Path | None, on_line=None) -> str:
 
 # ---- engines and labs ---------------------------------------------------------------------------
 
-def engine_files(names: list[str]) -> list[tuple[Path, str]]:
-    """(file in the cache, its path below the cache folder) for each artifact the services need."""
+def engine_files(names: list[str]) -> list[tuple[object, Path, str]]:
+    """(artifact, its file in the cache, that file's path below the cache folder) for each engine
+    cache artifact the services need."""
     root = engine_cache.cache_dir()
     out = []
     for name in names:
         for artifact in engine_artifacts(name):
             path = engine_cache.location(artifact)
-            out.append((path, path.relative_to(root).as_posix()))
+            out.append((artifact, path, path.relative_to(root).as_posix()))
     return out
 
 

@@ -107,7 +107,7 @@ def _size(count: float) -> str:
 # ---- prepare (and bundle) ---------------------------------------------------------------------
 
 def _prepare(labs, bundle_path: Path | None) -> int:
-    from labrunner import __version__, bundle, engine_cache, offline, paths
+    from labrunner import __version__, engine_cache, offline, paths
 
     names = offline.service_names(labs)
     _say(f"Preparing {len(labs)} lab(s): {', '.join(lab.id for lab in labs)} (services: {', '.join(names)})")
@@ -116,8 +116,7 @@ def _prepare(labs, bundle_path: Path | None) -> int:
     images = _images(offline.image_needs(names), problems)
 
     engines = offline.engine_files(names)
-    for path, _ in engines:
-        artifact = next(a for n in names for a in offline.engine_artifacts(n) if engine_cache.location(a) == path)
+    for artifact, path, _ in engines:
         if path.is_file():
             continue
         with Meter(f"engine {artifact.file_name}") as meter:
@@ -198,7 +197,7 @@ def _write_bundle(target: Path, labs, images, engines, wheel_files, problems, ve
                 offline.save_images(client, names, saved, progress=meter.advance)
             entries.append(bundle.Entry(saved, bundle.IMAGES))
         entries += [bundle.Entry(path, f"wheels/{path.name}") for path in wheel_files]
-        entries += [bundle.Entry(path, f"engines/{name}") for path, name in engines]
+        entries += [bundle.Entry(path, f"engines/{name}") for _, path, name in engines]
         seen = set()
         for lab in labs:
             for path, name in offline.lab_files(lab):
