@@ -143,3 +143,31 @@ def test_down_all_leaves_no_process_and_wipe_removes_every_folder(cli, runtime, 
 
     assert cli("down", "--all", "--wipe").code == 0
     assert not data.exists(), f"{data} (nodes, restored server, backups, archive) is still on disk"
+
+
+@pytest.mark.parametrize("runtime", ["docker"])
+def test_down_all_on_docker_stops_the_container_and_wipe_removes_it_with_its_volume(cli, runtime, cluster,
+                                                                                     docker_runtime):
+    import docker.errors
+
+    with postgres.connect(_endpoint()) as conn:
+        conn.execute("CREATE TABLE ledger (id int PRIMARY KEY)")
+    assert cli("restore-to-time", SERVICE, "--time", _server_now().isoformat()).code == 0
+    name = sessions.find(LAB).services[SERVICE].container
+    container = docker_runtime.client.containers.get(name)
+    volumes = [m["Name"] for m in container.attrs["Mounts"] if m["Type"] == "volume"]
+    assert volumes, "the cluster's data (nodes, backups, archive, restored server) is in no volume"
+    top = " ".join(" ".join(p) for p in container.top()["Processes"])
+    assert top.count("postgres -D") >= 4, top           # three nodes and the restored server
+
+    assert cli("down", "--all").code == 0
+    try:
+        assert docker_runtime.client.containers.get(name).status != "running"
+    except docker.errors.NotFound:
+        pass
+    assert cli("down", "--all", "--wipe").code == 0
+    with pytest.raises(docker.errors.NotFound):
+        docker_runtime.client.containers.get(name)
+    for volume in volumes:
+        with pytest.raises(docker.errors.NotFound):
+            docker_runtime.client.volumes.get(volume)
