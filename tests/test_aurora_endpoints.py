@@ -189,10 +189,6 @@ def test_a_killed_router_is_brought_back_by_run_on_the_same_data(cli, started, r
     assert _supervisor(after, runtime).pid != supervisor.pid
 
 
-@pytest.mark.xfail(strict=True, reason="the local runtime's restart counts a port held by the service's own "
-                                       "surviving node as taken and moves it, so the new supervisor restarts "
-                                       "the node instead of adopting it (fix: keep a port a process on the "
-                                       "service's own data folder holds)")
 def test_after_a_router_kill_run_adopts_the_running_nodes_on_their_ports(cli):
     result = cli("run", LAB, "--runtime", "local", "--no-input")
     assert result.code == 0, result

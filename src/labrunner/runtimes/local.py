@@ -285,12 +285,35 @@ class LocalRuntime:
                 state["port"] = free_port()       # another program took it while the engine was down
             service = services.get(state["service"])
             taken = {name for name, port in (state["ports"] or {}).items()
-                     if not port_free(int(port), time_wait_is_free=True)}
+                     if not port_free(int(port), time_wait_is_free=True) and not _held_by_own_node(int(port), state)}
             if taken or set(state["ports"] or {}) != set(service.extra_ports):
                 kept = {name: port for name, port in (state["ports"] or {}).items() if name not in taken}
                 state["ports"] = _extra_ports(service, {int(state["port"]), *kept.values()}, kept)
             self._spawn(service, state)
         return state
+
+
+def _held_by_own_node(port: int, state: dict) -> bool:
+    """Is 127.0.0.1:port held by a process running on this service's own data folder? A cluster
+    node outlives its killed supervisor; the next supervisor adopts it on the same port, so the
+    port stays the node's instead of moving (and the node being restarted)."""
+    import psutil
+
+    data_dir = state.get("data_dir")
+    if not data_dir:
+        return False
+    try:
+        pids = {c.pid for c in psutil.net_connections("inet")
+                if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.pid}
+    except (psutil.Error, OSError):
+        return False
+    for pid in pids:
+        try:
+            if any(arg.startswith(data_dir + os.sep) for arg in psutil.Process(pid).cmdline()):
+                return True
+        except psutil.Error:
+            continue
+    return False
 
 
 def _extra_ports(service: Service, used: set[int], kept: dict | None = None) -> dict[str, int]:
