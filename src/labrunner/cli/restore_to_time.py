@@ -58,17 +58,17 @@ def command(service, lab_id, when):
         raise UsageError(f"this {service} cluster was started before restore-to-time existed",
                          f"`labrunner down {session.lab}` then `labrunner run {session.lab}` starts it with "
                          "a port for the restored server") from None
-    out = common.console()
     if not when:
-        out.print(_window_line(endpoint) + "; give --time T within it", markup=False)
+        click.echo(_window_line(endpoint) + "; give --time T within it")
         return 0
     target = parse_time(when)
     said = lifecycle.act_on_node(session, service, "restore", target.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
     exports = services.get(service).exports(endpoint)
-    out.print(f"{said}; the cluster is untouched.", markup=False)
-    out.print(f"  endpoint: {restored.host}:{restored.port} (user {restored.username}, database "
-              f"{restored.database}, the cluster's password at that time)", markup=False)
-    out.print(f'  psql:     psql "{restored.url}"', markup=False)
-    out.print(f"  env:      export RESTORED_URL='{exports.get('RESTORED_URL', restored.url)}'  "
-              "(`labrunner env` prints it too)", markup=False)
+    # Plain lines, never wrapped: the learner copies them into a shell.
+    click.echo(f"{said}; the cluster is untouched.")
+    click.echo(f"  endpoint: {restored.host}:{restored.port} (user {restored.username}, database "
+               f"{restored.database}, the cluster's password at that time)")
+    click.echo(f'  psql:     psql "{restored.url}"')
+    click.echo(f"  env:      export RESTORED_URL='{exports.get('RESTORED_URL', restored.url)}'"
+               "    (`labrunner env` prints it too)")
     return 0
