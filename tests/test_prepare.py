@@ -219,6 +219,26 @@ def test_a_bundle_for_another_python_is_refused_before_anything_is_installed(cli
     nothing_installed(labrunner_home, tmp_path / "no-venv")
 
 
+def test_a_compressed_bundle_verifies_and_a_damaged_one_is_refused(cli, tmp_path, labrunner_home):
+    """--compress writes gzip (one stream): read back whole; a flipped byte anywhere in it is refused."""
+    from labrunner import bundle, offline
+    from labrunner.labs import catalog
+
+    entries = [bundle.Entry(path, name) for path, name in offline.lab_files(catalog.get(LAB, with_code=False))]
+    target = tmp_path / "course.tar.gz"
+    written = bundle.write(target, entries, {"labrunner": "0", "python": offline.python_tag(), "labs": [],
+                                             "images": []}, compress=True)
+    assert target.read_bytes()[:2] == b"\x1f\x8b"
+    assert bundle.verify(target)["files"] == written["files"]
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+    result = cli("prepare", "--from", str(target))
+    assert result.code == 4 and len(result.err.strip().splitlines()) == 1, result
+    assert "labrunner: course.tar.gz is damaged: " in result.err and "nothing was installed" in result.err
+    nothing_installed(labrunner_home, tmp_path / "no-venv")
+
+
 # ---- --check -------------------------------------------------------------------------------------
 
 def test_check_names_engine_files_not_cached(cli, monkeypatch):
@@ -261,7 +281,8 @@ def test_prepare_usage_errors_are_one_line(cli, tmp_path):
                        (("prepare", "--course", str(course_file)), "names no lab"),
                        (("prepare", "dynamodb-basic"), "did you mean 'dynamodb-basics'"),
                        (("prepare", "--from", str(tmp_path / "none.tar")), "no bundle at"),
-                       (("prepare", "--venv", str(tmp_path)), "--venv goes with --from")):
+                       (("prepare", "--venv", str(tmp_path)), "--venv goes with --from"),
+                       (("prepare", LAB, "--compress"), "--compress goes with --bundle")):
         result = cli(*args)
         assert result.code == 4 and text in result.err and len(result.err.strip().splitlines()) == 1, (args, result)
 
