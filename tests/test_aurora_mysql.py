@@ -145,6 +145,60 @@ def test_killing_the_writer_fails_over_without_losing_an_acknowledged_write(clus
 
 
 @pytest.mark.local
+def test_a_commit_is_acknowledged_only_once_a_reader_has_it(cluster):
+    """Why no acknowledged write is lost: semi-synchronous replication. With both readers paused
+    a commit waits (up to 3 s, then the writer goes on alone, as the status says) instead of
+    being acknowledged at once; with a reader back, commits are acknowledged at once again."""
+    healthy(cluster)
+    wait_for(lambda: cluster.status()["semi_sync"], 20, "semi-synchronous replication on")
+    readers = [n["name"] for n in cluster.status()["nodes"] if n["role"] == "reader"]
+    for name in readers:
+        assert cluster.post("/fault", {"node": name, "action": "pause"})[0] == 200
+    try:
+        began = time.monotonic()
+        with cluster.connect() as conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO items VALUES (300, 'while the readers were paused')")
+        waited = time.monotonic() - began
+        assert waited > 2.5, f"a commit was acknowledged after {waited:.2f} s while no reader could have it"
+        assert waited < 10
+        wait_for(lambda: not cluster.status()["semi_sync"], 10, "the writer to say it goes on alone")
+    finally:
+        for name in readers:
+            cluster.post("/fault", {"node": name, "action": "resume"})
+    healthy(cluster)
+    wait_for(lambda: cluster.status()["semi_sync"], 20, "semi-synchronous replication back")
+
+
+@pytest.mark.local
+def test_failover_promotes_the_reader_that_received_most_after_it_applied_all_of_it(cluster):
+    """One reader stopped replicating altogether; the other receives but does not apply (its
+    applier stopped). The writer is killed: the second must be promoted, and apply what it had
+    received before it takes writes, or acknowledged rows are lost."""
+    healthy(cluster)
+    with cluster.connect() as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE received (id BIGINT PRIMARY KEY)")
+    healthy(cluster)
+    old = cluster.writer()
+    ahead, behind = [n for n in NODE_NAMES if n != old]
+    with cluster.connect(cluster.ports[behind]) as conn, conn.cursor() as cur:
+        cur.execute("STOP SLAVE")
+    with cluster.connect(cluster.ports[ahead]) as conn, conn.cursor() as cur:
+        cur.execute("STOP SLAVE SQL_THREAD")
+    with cluster.connect() as conn, conn.cursor() as cur:
+        for i in range(40):
+            cur.execute("INSERT INTO received VALUES (%s)", (i,))
+    assert cluster.scalar("SELECT COUNT(*) FROM received", cluster.ports[ahead]) == 0    # received, not applied
+    code, _ = cluster.post("/fault", {"node": "writer", "action": "kill"})
+    assert code == 200
+    wait_for(lambda: cluster.writer() != old, 20, "a failover")
+    assert cluster.writer() == ahead, f"promoted {cluster.writer()}, which had received less than {ahead}"
+    assert cluster.scalar("SELECT COUNT(*) FROM received") == 40
+    wait_for(lambda: cluster.scalar("SELECT COUNT(*) FROM received", cluster.ports[behind]) == 40, 30,
+             f"{behind} to follow the new writer")
+    wait_for(lambda: cluster.roles()[old] == "reader" and cluster.all_healthy(), 120, f"{old} to rejoin")
+
+
+@pytest.mark.local
 def test_a_killed_reader_comes_back_by_itself_as_a_reader(cluster):
     healthy(cluster)
     reader = next(n["name"] for n in cluster.status()["nodes"] if n["role"] == "reader")

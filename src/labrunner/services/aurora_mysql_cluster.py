@@ -493,8 +493,11 @@ class Supervisor(ControlAPI):
         return best
 
     def _apply_all(self, node: Node, position: str | None, seconds: float = 15.0) -> None:
-        """Wait until `node` has applied everything it received (or `position`)."""
+        """Wait until `node` has applied everything it received (or `position`); its applier is
+        started first (someone may have stopped it to make the reader fall behind)."""
         with node.connect(2) as conn:
+            with conn.cursor() as cur:
+                cur.execute("START SLAVE SQL_THREAD")
             if position is None:
                 position = node.slave_status(conn).get("Gtid_IO_Pos") or ""
             if position:
