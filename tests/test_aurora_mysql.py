@@ -251,6 +251,29 @@ def test_a_stopped_supervisor_leaves_no_server_and_starts_again_with_its_roles()
         c.destroy()
 
 
+@pytest.mark.local
+def test_a_supervisor_killed_outright_is_replaced_and_adopts_its_running_nodes():
+    """`run` after the supervisor (router, control) died alone: the nodes kept running and keep
+    their data; the new supervisor takes them over instead of starting second copies."""
+    c = MysqlCluster()
+    try:
+        c.start()
+        with c.connect() as conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE kept (id INT PRIMARY KEY)")
+            cur.execute("INSERT INTO kept VALUES (1)")
+        pids = {n: c.node_pid(n) for n in NODE_NAMES}
+        c.proc.kill()
+        c.proc.wait(10)
+        assert all(psutil.pid_exists(pid) for pid in pids.values())
+        c.start()
+        assert {n: c.node_pid(n) for n in NODE_NAMES} == pids
+        assert "adopted running aurora-1" in c.log.read_text()
+        healthy(c)
+        assert c.scalar("SELECT COUNT(*) FROM kept") == 1 and c.writer() == "aurora-1"
+    finally:
+        c.destroy()
+
+
 # ---- Docker runtime -----------------------------------------------------------------------------
 
 @pytest.mark.docker
