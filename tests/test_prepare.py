@@ -220,7 +220,7 @@ def test_a_bundle_for_another_python_is_refused_before_anything_is_installed(cli
 
 
 def test_a_compressed_bundle_verifies_and_a_damaged_one_is_refused(cli, tmp_path, labrunner_home):
-    """--compress writes gzip (one stream): read back whole; a flipped byte anywhere in it is refused."""
+    """A bundle named .tar.gz is gzip (one stream): read back whole; a flipped byte in it is refused."""
     from labrunner import bundle, offline
     from labrunner.labs import catalog
 
@@ -281,8 +281,7 @@ def test_prepare_usage_errors_are_one_line(cli, tmp_path):
                        (("prepare", "--course", str(course_file)), "names no lab"),
                        (("prepare", "dynamodb-basic"), "did you mean 'dynamodb-basics'"),
                        (("prepare", "--from", str(tmp_path / "none.tar")), "no bundle at"),
-                       (("prepare", "--venv", str(tmp_path)), "--venv goes with --from"),
-                       (("prepare", LAB, "--compress"), "--compress goes with --bundle")):
+                       (("prepare", "--venv", str(tmp_path)), "--venv goes with --from")):
         result = cli(*args)
         assert result.code == 4 and text in result.err and len(result.err.strip().splitlines()) == 1, (args, result)
 

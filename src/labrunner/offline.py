@@ -239,9 +239,8 @@ def build_wheels(dest: Path, on_line=None) -> None:
     package it needs, as wheels (an sdist is built into one), into `dest`."""
     from labrunner import __version__
 
-    dest.mkdir(parents=True, exist_ok=True)
-    for old in dest.glob("labrunner-*.whl"):
-        old.unlink()
+    shutil.rmtree(dest, ignore_errors=True)          # no wheel of an earlier run (pip's cache keeps it quick)
+    dest.mkdir(parents=True)
     isolation = [] if importlib.util.find_spec("hatchling") is None else ["--no-build-isolation"]
     _pip(["wheel", "--no-deps", *isolation, "-w", str(dest), str(source_tree())], on_line)
     own = next(dest.glob(f"labrunner-{__version__}-*.whl"), None)

@@ -20,8 +20,7 @@ from labrunner.errors import ExitCode, UsageError
 @click.option("--course", "course", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
               help="A file listing lab ids, one a line (# comments).")
 @click.option("--bundle", "bundle_path", metavar="FILE.tar", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write everything into one archive for machines with no network.")
-@click.option("--compress", "compress", is_flag=True, help="With --bundle: gzip it (about half the size, slower).")
+              help="Write everything into one archive for machines with no network (gzip when FILE ends .gz).")
 @click.option("--registry-mirror", "mirror", metavar="HOST", help="Pull images through this class mirror.")
 @click.option("--from", "from_path", metavar="FILE.tar", type=click.Path(dir_okay=False, path_type=Path),
               help="Install a bundle made by `prepare --bundle` (no network needed).")
@@ -29,13 +28,13 @@ from labrunner.errors import ExitCode, UsageError
               help="With --from: install the wheels into a new virtual environment at DIR.")
 @click.option("--check", "check", is_flag=True, help="Say per lab whether this machine can run it offline now.")
 @click.option("--json", "as_json", is_flag=True, help="With --check: one JSON document.")
-def command(lab_ids, all_labs, course, bundle_path, compress, mirror, from_path, venv, check, as_json):
+def command(lab_ids, all_labs, course, bundle_path, mirror, from_path, venv, check, as_json):
     """Make labs runnable with no network: the Docker images their services run, the local
     engines the engine cache fetches, and the Python wheels of labrunner and its local engines.
 
     \b
       labrunner prepare dynamodb-basics rds-postgres-basics --bundle course.tar
-      labrunner prepare --course module-7.txt --registry-mirror HOST --bundle course.tar
+      labrunner prepare --course module-7.txt --registry-mirror HOST --bundle course.tar.gz
       labrunner prepare --from course.tar [--venv DIR]        # on each learner's machine
       labrunner prepare --check                                # per lab: ready offline?"""
     if mirror:
@@ -50,9 +49,7 @@ def command(lab_ids, all_labs, course, bundle_path, compress, mirror, from_path,
         if all_labs or course or bundle_path:
             raise UsageError("--check takes lab ids only", "labrunner prepare --check [LAB...]")
         return _check(list(lab_ids), as_json)
-    if compress and bundle_path is None:
-        raise UsageError("--compress goes with --bundle", "labrunner prepare LAB... --bundle course.tar.gz --compress")
-    return _prepare(_labs(lab_ids, all_labs, course), bundle_path, compress)
+    return _prepare(_labs(lab_ids, all_labs, course), bundle_path)
 
 
 def _labs(lab_ids, all_labs, course) -> list:
@@ -109,7 +106,7 @@ def _size(count: float) -> str:
 
 # ---- prepare (and bundle) ---------------------------------------------------------------------
 
-def _prepare(labs, bundle_path: Path | None, compress: bool = False) -> int:
+def _prepare(labs, bundle_path: Path | None) -> int:
     from labrunner import __version__, engine_cache, offline, paths
 
     names = offline.service_names(labs)
@@ -141,7 +138,7 @@ def _prepare(labs, bundle_path: Path | None, compress: bool = False) -> int:
     _say(f"wheels: {len(wheel_files)} in {wheels} ({_size(sum(p.stat().st_size for p in wheel_files))})")
 
     if bundle_path is not None:
-        _write_bundle(bundle_path, labs, images, engines, wheel_files, problems, __version__, compress)
+        _write_bundle(bundle_path, labs, images, engines, wheel_files, problems, __version__)
     for problem in problems:
         _say(f"not prepared: {problem}")
     return ExitCode.CHECKS_FAILED if problems else ExitCode.OK
@@ -178,12 +175,13 @@ def _images(needs, problems: list[str]) -> list[dict]:
                     problems.append(f"{need.image} for {need.service}: {exc.message}")
                     continue
         rows.append({"service": need.service, "image": need.image, "default": need.default})
-    _say(f"images: {len(rows)} of {len(needs)} present" + (f" ({', '.join(sorted({r['image'] for r in rows}))})"
-                                                          if rows else ""))
+    distinct = sorted({row["image"] for row in rows})
+    _say(f"images: {len(rows)} of {len(needs)} services' images present" +
+         (f" ({len(distinct)} images: {', '.join(distinct)})" if rows else ""))
     return rows
 
 
-def _write_bundle(target: Path, labs, images, engines, wheel_files, problems, version, compress) -> None:
+def _write_bundle(target: Path, labs, images, engines, wheel_files, problems, version) -> None:
     from labrunner import bundle, offline
 
     if target.exists() and target.is_dir():
@@ -212,7 +210,8 @@ def _write_bundle(target: Path, labs, images, engines, wheel_files, problems, ve
                 "images": images, "not_prepared": problems}
         total = sum(entry.source.stat().st_size for entry in entries)
         with Meter(f"writing {target.name}", total=2 * total) as meter:      # hashed, then written
-            manifest = bundle.write(target, entries, info, progress=meter.advance, compress=compress)
+            manifest = bundle.write(target, entries, info, progress=meter.advance,
+                                   compress=target.name.endswith((".gz", ".tgz")))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     files = manifest["files"]
