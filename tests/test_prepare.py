@@ -320,6 +320,7 @@ test "$(ip -o link | wc -l)" = 1 || { echo "a link other than lo"; exit 91; }
 """
 
 LOCAL_RUN = r"""
+labrunner prepare --check dynamodb-basics > "$OUT/check.txt" || exit 9
 labrunner run dynamodb-basics --runtime local --no-input || exit 10
 labrunner check; test $? = 1 || exit 11                    # nothing done yet: the check fails
 eval "$(labrunner env)"
@@ -348,6 +349,7 @@ python -c "import docker; assert not docker.from_env().images.list(), 'the priva
 """
 
 DOCKER_AFTER = r"""
+labrunner prepare --check dynamodb-basics > "$OUT/check.txt" || exit 19
 python -c "
 import docker, json, sys
 tags = [t for i in docker.from_env().images.list() for t in i.tags]
@@ -396,6 +398,7 @@ def test_no_network_local_runtime_after_prepare_from(course, tmp_path):
     status = json.loads((out / "status-local.json").read_text())["labs"][0]
     assert status["lab"] == LAB and status["steps"][0]["done"] and not status["steps"][0]["solved_by_solution"]
     assert status["runtime"] == "local"
+    assert "local: ready" in (out / "check.txt").read_text()
 
 
 @pytest.mark.docker
@@ -416,6 +419,7 @@ def test_no_network_docker_runtime_after_prepare_from(course, tmp_path):
     status = json.loads((out / "status-docker.json").read_text())["labs"][0]
     assert status["lab"] == LAB and status["steps"][0]["done"] and not status["steps"][0]["solved_by_solution"]
     assert status["runtime"] == "docker"
+    assert "docker: ready (images present)" in (out / "check.txt").read_text()
     if images[0]["image"] != images[0]["default"]:      # an override: found through the config `--from` wrote
         assert "from the config file's [images]" in status["services"][0]["standin"]
     assert "images: loaded" in done.stdout
