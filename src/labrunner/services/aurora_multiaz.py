@@ -280,6 +280,9 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
     def _rebuild_replica(self) -> dict:
         """A fresh read replica in place of the old one (as deleting it and creating another)."""
         replica = self.replica()
+        deadline = time.monotonic() + 60          # a primary restarting in place must answer first
+        while not self.healthy(self.writer) and time.monotonic() < deadline:
+            time.sleep(0.2)
         with self.lock:
             if replica.name in self.workers:
                 raise ControlError(f"{replica.name} is already being brought back; wait a few seconds")
