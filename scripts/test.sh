@@ -31,6 +31,8 @@ command -v mariadb-dump >/dev/null || need+=(mariadb-client)
 command -v java >/dev/null || need+=(default-jre-headless)     # Gremlin Server's local runtime
 command -v chromium >/dev/null || need+=(chromium)              # opens `labrunner report` HTML (tests/test_report.py)
 command -v chromedriver >/dev/null || need+=(chromium-driver)   # drives the class dashboard (tests/test_class_dashboard.py)
+command -v ip >/dev/null || need+=(iproute2)                     # the no-network test brings up lo in its namespace (tests/test_prepare.py)
+command -v unshare >/dev/null || need+=(util-linux)              # unshare -n: the same test's network namespace
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   say "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
