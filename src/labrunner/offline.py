@@ -297,7 +297,9 @@ def engine_files(names: list[str]) -> list[tuple[object, Path, str]]:
 
 def installed_labs_dir() -> Path:
     """Where `prepare --from` puts a bundle's labs (the lab catalog searches it)."""
-    return paths.data_dir() / "labs"
+    from labrunner.labs import catalog
+
+    return catalog.installed_labs_dir()
 
 
 def lab_files(lab) -> list[tuple[Path, str]]:

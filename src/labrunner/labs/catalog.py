@@ -32,19 +32,18 @@ def search_dirs() -> list[tuple[Path, str]]:
     for entry in os.environ.get("LABRUNNER_LABS_PATH", "").split(os.pathsep):
         if entry:
             dirs.append((Path(entry).expanduser(), entry))
-    installed = _installed_dir()
-    if installed is not None:
+    installed = installed_labs_dir()
+    if installed.is_dir():
         dirs.append((installed, "class bundle"))
     dirs.append((builtin_dir(), "built-in"))
     return dirs
 
 
-def _installed_dir() -> Path | None:
-    """The labs a class bundle installed (`labrunner prepare --from`), when there are any."""
-    from labrunner import offline
+def installed_labs_dir() -> Path:
+    """Where `labrunner prepare --from` puts a class bundle's labs."""
+    from labrunner import paths
 
-    folder = offline.installed_labs_dir()
-    return folder if folder.is_dir() else None
+    return paths.data_dir() / "labs"
 
 
 def lab_dirs() -> dict[str, tuple[Path, str]]:
