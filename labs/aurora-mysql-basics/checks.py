@@ -146,7 +146,7 @@ def replica_lag_counts_what_is_not_applied(session, aurora, aurora_node, aurora_
                 _rows(aurora, "INSERT INTO labrunner_lag_probe VALUES (%s)", (n,))
             target = _rows(aurora, "SELECT @@global.gtid_binlog_pos")[0][0]
             deadline = time.monotonic() + READERS_WAIT
-            while _seq(mysql_family_slave(paused).get("Gtid_IO_Pos")) < _seq(target):
+            while _seq(_slave_status(paused).get("Gtid_IO_Pos")) < _seq(target):
                 if time.monotonic() > deadline:
                     fail(f"{behind} did not receive the check's writes within {READERS_WAIT:.0f} s: "
                          "`labrunner status` shows the cluster")
@@ -175,7 +175,7 @@ def replica_lag_counts_what_is_not_applied(session, aurora, aurora_node, aurora_
     return f"replica_lag saw {behind} fall {count} transactions behind while {other} kept up"
 
 
-def mysql_family_slave(conn):
+def _slave_status(conn):
     import pymysql.cursors
 
     with conn.cursor(pymysql.cursors.DictCursor) as cur:

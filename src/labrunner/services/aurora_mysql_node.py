@@ -128,7 +128,8 @@ class Node:
                 "--rpl-semi-sync-master-enabled=ON", "--rpl-semi-sync-slave-enabled=ON",
                 "--rpl-semi-sync-master-timeout=3000", "--rpl-semi-sync-master-wait-point=AFTER_SYNC",
                 "--slave-net-timeout=4", "--userstat=ON", "--innodb-buffer-pool-size=32M",
-                "--innodb-log-file-size=16M", "--max-connections=80", "--performance-schema=OFF"]
+                "--innodb-log-file-size=16M", "--innodb-log-buffer-size=4M", "--key-buffer-size=8M",
+                "--aria-pagecache-buffer-size=8M", "--max-connections=80", "--performance-schema=OFF"]
 
     def install(self) -> None:
         """A fresh, empty data folder (mariadb-install-db): root, no data, no binary log."""
