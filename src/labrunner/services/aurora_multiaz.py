@@ -60,7 +60,7 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
         return next(self.nodes[name] for name, _ in HOSTS if name != self.state["writer"])
 
     def replica(self):
-        return self.replica_node         # kept aside: the node table hides a promoted replica at times
+        return self.replica_node
 
     detached = False                     # the replica's stream is cut (the detach action)
 
@@ -148,14 +148,14 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
     # ---- a promoted replica is left alone ------------------------------------------------------
 
     def _watch_streaming(self, now: float) -> None:
-        if not self.promoted() and not self.detached:
-            super()._watch_streaming(now)
-            return
-        replica = self.nodes.pop(REPLICA[0])        # not streaming is what promotion means
-        try:
-            super()._watch_streaming(now)
-        finally:
-            self.nodes[REPLICA[0]] = replica
+        """A replica that was promoted or cut off does not stream, on purpose: never rebuild it for
+        that (its clock of not streaming is kept at zero)."""
+        quiet = self.promoted() or self.detached
+        if quiet:
+            self.not_streaming_since.pop(REPLICA[0], None)
+        super()._watch_streaming(now)
+        if quiet:
+            self.not_streaming_since.pop(REPLICA[0], None)
 
     def _recover(self, node) -> None:
         if node.name == REPLICA[0] and self.promoted():
@@ -169,6 +169,8 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
         super()._recover(node)
 
     def _bring_up(self) -> None:
+        """At start (no other thread runs yet, so the node table may be changed): a promoted
+        replica is started as the standalone instance it is, not rejoined."""
         if not self.promoted():
             super()._bring_up()
             return
@@ -179,15 +181,6 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
             self.nodes[REPLICA[0]] = replica
         if not replica.alive() and not replica.adopt():
             replica.start()
-
-    def _failover(self, reason, planned, target=None):
-        if not self.promoted():
-            return super()._failover(reason, planned, target)
-        replica = self.nodes.pop(REPLICA[0])        # a standalone instance follows no primary
-        try:
-            return super()._failover(reason, planned, target)
-        finally:
-            self.nodes[REPLICA[0]] = replica
 
     # ---- control: aliases, replay pause, promotion, a new replica --------------------------------
 

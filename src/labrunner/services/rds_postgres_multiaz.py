@@ -66,11 +66,14 @@ def node_action(endpoint: Endpoint, action: str, node: str) -> str:
 
 
 def _said(done: dict) -> str:
+    """The supervisor's sentence, in RDS's words (primary and standby, not writer and reader)."""
     text = done.get("said") or f"{done.get('action')} {done.get('node')}"
-    return text.replace("the writer", "the primary").replace("a reader", "not the primary").replace(
-        "the cluster fails over to the most caught-up reader", "the instance fails over to its standby").replace(
-        "comes back as a reader", "comes back as the standby").replace(
-        "the cluster fails over to a reader", "the instance fails over to its standby")
+    for aurora, rds in (("the cluster fails over to the most caught-up reader", "the instance fails over to its standby"),
+                        ("the cluster fails over to a reader", "the instance fails over to its standby"),
+                        ("comes back as a reader", "comes back as the standby"),
+                        ("the writer", "the primary"), ("a reader", "not the primary")):
+        text = text.replace(aurora, rds)
+    return text
 
 
 # ---- the service ---------------------------------------------------------------------------------
