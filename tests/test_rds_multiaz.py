@@ -235,6 +235,20 @@ def test_with_both_hosts_down_the_replica_waits_to_be_promoted_by_hand(instance)
 
 # ---- the service, through labrunner's commands -----------------------------------------------------
 
+def _master(cli):
+    """connect(port) as the master user, with the credentials `labrunner env` gives; the instance port."""
+    env = {}
+    for line in cli("env", "--shell", "sh").out.splitlines():
+        if "=" in line:
+            key, _, value = line.replace("export ", "", 1).partition("=")
+            env[key.strip()] = value.strip().strip("'\"")
+
+    def connect(port):
+        return psycopg.connect(host="127.0.0.1", port=port, user=env["PGUSER"], password=env["PGPASSWORD"],
+                               dbname=env["PGDATABASE"], connect_timeout=5, autocommit=True)
+    return connect, int(env["PGPORT"])
+
+
 @pytest.fixture
 def lab(cli):
     result = cli("run", "rds-postgres-replicas", "--runtime", "local", "--no-input")
@@ -248,6 +262,9 @@ def test_status_failover_and_fault_through_the_cli(cli, lab):
     report = cli("status", "--json").json()["labs"][0]["services"][0]
     roles = {n["name"]: (n["role"], n["zone"]) for n in report["nodes"]}
     assert roles == {"host-a": ("primary", "az-a"), "host-b": ("standby", "az-b"), "replica-1": ("replica", "az-c")}
+    connect, _ = _master(cli)                       # right after `run`: the standby is closed already
+    with pytest.raises(psycopg.OperationalError, match="pg_hba.conf rejects"):
+        connect(next(n["port"] for n in report["nodes"] if n["name"] == "host-b")).close()
 
     result = cli("failover", "rds-postgres-multiaz", "--target", "replica-1")
     assert result.code != 0 and "not a failover target" in result.err and "Traceback" not in result.err, result
@@ -259,3 +276,40 @@ def test_status_failover_and_fault_through_the_cli(cli, lab):
     result = cli("check", "--json")                 # at once: the new primary serves
     assert "not answering" not in result.err, result
     assert result.json()["passed"] is False and "no table shop.orders" in result.out
+
+
+@pytest.mark.docker
+def test_on_docker_the_aurora_image_runs_it_on_loopback_with_a_standby_that_refuses(cli, docker_runtime):
+    """The same image as aurora-postgresql, started with the Multi-AZ supervisor: every port
+    published on 127.0.0.1, the standby's port refuses the master user, a kill moves the
+    instance endpoint to the other host."""
+    if not os.environ.get("LABRUNNER_IMAGE_AURORA_POSTGRESQL"):
+        pytest.skip("LABRUNNER_IMAGE_AURORA_POSTGRESQL is not set (source images/overrides.env)")
+    result = cli("run", "rds-postgres-replicas", "--runtime", "docker", "--no-input")
+    assert result.code == 0, result
+    try:
+        containers = docker_runtime.client.containers.list(
+            filters={"label": "org.labrunner.service=rds-postgres-multiaz"})
+        assert len(containers) == 1
+        bindings = [b for found in containers[0].ports.values() if found for b in found]
+        assert len(bindings) == 6 and {b["HostIp"] for b in bindings} == {"127.0.0.1"}, bindings
+
+        connect, instance_port = _master(cli)
+        report = cli("status", "--json").json()["labs"][0]["services"][0]
+        ports = {n["name"]: n["port"] for n in report["nodes"]}
+        roles = {n["role"]: n["name"] for n in report["nodes"]}
+        with pytest.raises(psycopg.OperationalError, match="pg_hba.conf rejects"):
+            connect(ports[roles["standby"]]).close()
+        with connect(instance_port) as conn:
+            assert conn.execute("SELECT pg_is_in_recovery()").fetchone()[0] is False
+        result = cli("fault", "kill", "rds-postgres-multiaz/primary")
+        assert result.code == 0, result
+
+        def moved():
+            with connect(instance_port) as conn:
+                return conn.execute("SELECT NOT pg_is_in_recovery()").fetchone()[0] and \
+                    {n["role"]: n["name"] for n in cli("status", "--json").json()["labs"][0]["services"][0]["nodes"]
+                     }["primary"] == roles["standby"]
+        wait_for(moved, 30, "the instance endpoint to reach the former standby")
+    finally:
+        cli("down", "--all", "--wipe")

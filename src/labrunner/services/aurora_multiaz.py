@@ -170,17 +170,27 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
 
     def _bring_up(self) -> None:
         """At start (no other thread runs yet, so the node table may be changed): a promoted
-        replica is started as the standalone instance it is, not rejoined."""
+        replica is started as the standalone instance it is, not rejoined. The standby is closed
+        to clients before any endpoint opens."""
         if not self.promoted():
             super()._bring_up()
-            return
-        replica = self.nodes.pop(REPLICA[0])
-        try:
-            super()._bring_up()
-        finally:
-            self.nodes[REPLICA[0]] = replica
-        if not replica.alive() and not replica.adopt():
-            replica.start()
+        else:
+            replica = self.nodes.pop(REPLICA[0])
+            try:
+                super()._bring_up()
+            finally:
+                self.nodes[REPLICA[0]] = replica
+            if not replica.alive() and not replica.adopt():
+                replica.start()
+        for node in self.nodes.values():
+            if node.alive():
+                self._guard(node)
+
+    def _rejoin(self, node, fresh: bool = False) -> None:
+        """A host that rejoins as the standby got the primary's pg_hba.conf: close it at once."""
+        super()._rejoin(node, fresh)
+        if node.alive():
+            self._guard(node)
 
     # ---- control: aliases, replay pause, promotion, a new replica --------------------------------
 
