@@ -213,6 +213,26 @@ def test_a_killed_reader_comes_back_by_itself_as_a_reader(cluster):
 
 
 @pytest.mark.local
+def test_a_stopped_writer_stays_down_until_restart_and_a_restarted_writer_stays_the_writer(cluster):
+    healthy(cluster)
+    old = cluster.writer()
+    code, reply = cluster.post("/fault", {"node": "writer", "action": "stop"})
+    assert code == 200 and "stays down until restart" in reply["said"]
+    wait_for(lambda: cluster.writer() != old, 20, "a failover")
+    time.sleep(4)                                  # longer than a killed node takes to come back
+    node = next(n for n in cluster.status()["nodes"] if n["name"] == old)
+    assert node["stopped"] and not node["process"]
+    assert cluster.post("/fault", {"node": old, "action": "restart"})[0] == 200
+    healthy(cluster)
+    assert cluster.roles()[old] == "reader"
+    writer = cluster.writer()
+    code, reply = cluster.post("/fault", {"node": "writer", "action": "restart"})
+    assert code == 200 and reply["role"] == "writer"
+    healthy(cluster)
+    assert cluster.writer() == writer and cluster.scalar("SELECT @@read_only") == 0
+
+
+@pytest.mark.local
 def test_planned_failover_promotes_the_target_and_the_old_writer_follows_it(cluster):
     healthy(cluster)
     old = cluster.writer()
