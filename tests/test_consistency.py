@@ -129,7 +129,8 @@ def test_an_import_alone_does_not_count_as_a_test_that_starts_a_service():
 @pytest.mark.parametrize("compose", sorted((REPO / "compose").glob("*.yml")), ids=lambda p: p.name)
 def test_compose_files_are_valid(compose):
     secret = "only-for-config-validation"          # compose files that require a password
-    env = dict(os.environ, POSTGRES_PASSWORD=secret, MYSQL_ROOT_PASSWORD=secret, MARIADB_ROOT_PASSWORD=secret,
+    env = dict(os.environ, POSTGRES_PASSWORD=secret, MYSQL_ROOT_PASSWORD=secret, MYSQL_PASSWORD=secret,
+               MARIADB_ROOT_PASSWORD=secret,
                ORACLE_PASSWORD=secret, MSSQL_SA_PASSWORD=secret, VALKEY_PASSWORD=secret,
                DOCDB_PASSWORD=secret)
     result = subprocess.run(["docker-compose", "-f", str(compose), "config", "-q"],
