@@ -215,9 +215,9 @@ def customer_totals_from_the_replica(session, rds_instance, answer):
         fail(f"customer_totals({min_total!r}) returned {len(got)} customer(s); the replica holds {len(replica_view)} "
              f"with at least {min_total} (differences: {wrong}): sum each customer's totals and keep those whose "
              "sum is at least min_total")
-    return (f"{len(got)} customer(s) with at least {min_total}, read on the replica while it lagged "
-            f"({len(primary_view) - len(replica_view) if len(primary_view) > len(replica_view) else 'some'} newer "
-            "change(s) were on the primary only): the report came from REPLICA_URL")
+    newer = len(set(primary_view.items()) - set(replica_view.items()))
+    return (f"{len(got)} customer(s) with at least {min_total}, read on the replica while it lagged (on the "
+            f"primary, {newer} of those totals were already newer): the report came from REPLICA_URL")
 
 
 # ---- step 3: the customer's own order ----------------------------------------------------------------
