@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 FAMILY = {"postgres": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB", "elasticache": "Valkey",
           "memorydb": "Valkey", "sqlserver": "SQL Server", "aurora-postgresql": "PostgreSQL",
           "elasticache-cluster": "Valkey", "documentdb": "MongoDB", "neptune-gremlin": "Gremlin Server",
-          "neptune-sparql": "Oxigraph", "ethereum": "anvil", "aurora-mysql": "MariaDB"}
+          "neptune-sparql": "Oxigraph", "ethereum": "anvil", "aurora-mysql": "MariaDB", "rds-postgres-multiaz": "PostgreSQL"}
 # What the local runtime runs where it differs from the image: Debian's MariaDB (bookworm) for both
 # the MySQL and MariaDB labs; the wheels' PostgreSQL and Valkey are the images' versions (images/build.sh
 # checks the stand-in images against those pins).
