@@ -24,26 +24,25 @@ server), DIR/logs/<name>.log, DIR/internal.json (the supervisor's own superuser 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import secrets
 import shutil
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
-from labrunner.services.aurora_control import ControlAPI, ControlError, ControlServer
+from labrunner.services.aurora_control import ControlAPI, ControlServer
 from labrunner.services.aurora_node import ADMIN_USER, Node, bin_dir, drop_root, hand_over, lsn_int, slot_name
 from labrunner.services.aurora_restore import RestoreAPI
 from labrunner.services.aurora_router import Router
 from labrunner.services.aurora_setup import base_backup, create_writer, log, read_credentials
 from labrunner.services.aurora_setup import now as utc_now
+from labrunner.services.aurora_supervisor import ClusterSupervisor, Interrupted as _Interrupted
+from labrunner.services.aurora_supervisor import close_quietly as _close, parse_cluster_args, serve
 
 NODES = (("aurora-1", "az-a"), ("aurora-2", "az-b"), ("aurora-3", "az-c"))
 POLL = 0.5                  # seconds between health queries of a node
@@ -68,36 +67,23 @@ SELECT pg_is_in_recovery(),
 """
 
 
-class Supervisor(ControlAPI, RestoreAPI):
-    hung_writer = HUNG_WRITER
+class Supervisor(ClusterSupervisor, ControlAPI, RestoreAPI):
+    poll, stale, hung_writer, restart_delay = POLL, STALE, HUNG_WRITER, RESTART_DELAY
+    log = staticmethod(log)
+    utc_now = staticmethod(utc_now)
     layout = NODES              # (name, zone) of every node, the first writer first (a subclass may differ)
     engine = "aurora-postgresql"
     def __init__(self, data: Path, cluster_port: int, ports: dict[str, int], creds: dict[str, str] | None,
                  listen: str = "127.0.0.1"):
-        self.data = data
-        self.listen = listen
-        self.cluster_port = cluster_port
-        self.ports = ports
-        self.creds = creds
-        self.lock = threading.RLock()
-        self.stopping = threading.Event()
-        self.state: dict = {}
+        super().__init__(data, cluster_port, ports, creds, listen)
         self.nodes: dict[str, Node] = {}
-        self.router: Router | None = None
-        self.control: ControlServer | None = None
-        self.turn = 0                       # round-robin position of the reader endpoint
         self.sync_applied: str | None = None
         self.not_streaming_since: dict[str, float] = {}
-        self.workers: dict[str, threading.Thread] = {}
         self.up = False
         self.repaired_at = 0.0
         self.sync_applied_at = 0.0
 
     # ---- state file ------------------------------------------------------------------------
-
-    @property
-    def writer(self) -> Node:
-        return self.nodes[self.state["writer"]]
 
     def save(self) -> None:
         for name in self.nodes:
@@ -114,20 +100,9 @@ class Supervisor(ControlAPI, RestoreAPI):
             self._load_or_init()
             self._bring_up()
             self.bring_up_restored()
-            for node in self.nodes.values():
-                threading.Thread(target=self._probe_loop, args=(node,), name=f"probe-{node.name}",
-                                 daemon=True).start()
-            self.router = Router({
-                "cluster": (self.cluster_port, self.pick_writer),
-                "reader": (self.ports["reader"], self.pick_reader),
-            }, self.listen)
-            self.router.start()
-            self.control = ControlServer(self.ports["control"], self, self.listen)
-            self.control.start()
-            threading.Thread(target=self._monitor_loop, name="monitor", daemon=True).start()
+            self._serve(Router, ControlServer)
             self.up = True
-            log(f"ready: writer {self.state['writer']}, cluster endpoint {self.listen}:{self.cluster_port}, "
-                f"reader endpoint {self.listen}:{self.ports['reader']}, control {self.listen}:{self.ports['control']}")
+            log(f"ready: {self._endpoints_said()}")
             while not self.stopping.wait(0.5):
                 pass
         except _Interrupted:
@@ -229,16 +204,7 @@ class Supervisor(ControlAPI, RestoreAPI):
                     self._rejoin(node, fresh=True)
             log(f"reader {node.name} up")
 
-    def _check_interrupt(self) -> None:
-        if self.stopping.is_set():
-            raise _Interrupted()
-
     # ---- stop ---------------------------------------------------------------------------------
-
-    def request_stop(self, *_args) -> None:
-        """SIGTERM/SIGINT. Never raises: a start under way stops at its next step (a node
-        being waited for stops at once), so no process is left half-made."""
-        self.stopping.set()
 
     def shutdown(self) -> None:
         self.stopping.set()
@@ -256,33 +222,10 @@ class Supervisor(ControlAPI, RestoreAPI):
             self.save()
         log("stopped")
 
-    def _stop_nodes(self) -> None:
-        stoppers = [threading.Thread(target=node.stop) for node in self.nodes.values()]
-        for thread in stoppers:
-            thread.start()
-        for thread in stoppers:
-            thread.join(60)
+    # ---- endpoints and health -----------------------------------------------------------------
 
-    # ---- endpoints ----------------------------------------------------------------------------
-
-    def pick_writer(self):
-        writer = self.writer
-        return (writer.name, writer.port)
-
-    def pick_reader(self):
-        readers = [n for n in self.nodes.values() if n is not self.writer and self.healthy(n)
-                   and n.probe and n.probe["in_recovery"]]
-        if not readers:
-            return self.pick_writer()
-        self.turn += 1
-        node = readers[self.turn % len(readers)]
-        return (node.name, node.port)
-
-    # ---- health -------------------------------------------------------------------------------
-
-    def healthy(self, node: Node) -> bool:
-        return (not node.busy and node.alive() and node.probe is not None
-                and time.monotonic() - node.probe_at < STALE)
+    def _serves_reads(self, node: Node) -> bool:
+        return bool(node.probe and node.probe["in_recovery"])
 
     def _probe_loop(self, node: Node) -> None:
         """Ask the node a real query every POLL seconds. A node that does not answer (paused,
@@ -311,58 +254,12 @@ class Supervisor(ControlAPI, RestoreAPI):
                 conn = _close(conn)
             time.sleep(max(0.05, POLL - (time.monotonic() - began)))
 
-    def _monitor_loop(self) -> None:
-        while not self.stopping.wait(POLL / 2):
-            try:
-                self._tick()
-            except Exception as exc:          # a failed step is retried on the next tick
-                log(f"monitor: {type(exc).__name__}: {exc}")
-
-    def _tick(self) -> None:
-        now = time.monotonic()
-        with self.lock:
-            for node in self.nodes.values():
-                if node.busy:
-                    continue
-                if node.alive():
-                    node.down_since = None
-                elif node.down_since is None:
-                    node.down_since = now
-                    node.probe = None
-                    log(f"{node.name} is down")
-                    if self.router:
-                        self.router.close_node(node.name)
-            writer = self.writer
-            if not writer.busy and writer.name not in self.workers:
-                lost = not writer.alive()
-                hung = not lost and now - writer.probe_at > HUNG_WRITER
-                if (lost or hung) and self._candidates(None):
-                    self._failover("writer lost" if lost else "writer not answering", planned=False)
-            self._restart_due(now)
-            if any(n.auth_failed for n in self.nodes.values()) and now - self.repaired_at > 5:
-                self.repaired_at = now
-                self._repair_admin()
-            self._sync_replication()
-            self._watch_streaming(now)
-
-    def _restart_due(self, now: float) -> None:
-        for node in self.nodes.values():
-            if (not node.alive() and node.wanted_up and not node.busy and node.name not in self.workers
-                    and node.down_since is not None and now - node.down_since >= RESTART_DELAY):
-                self._spawn(node.name, self._recover, node)
-
-    def _spawn(self, name: str, fn, *args) -> None:
-        def work():
-            try:
-                fn(*args)
-            except Exception as exc:
-                log(f"{name}: {type(exc).__name__}: {exc}")
-            finally:
-                with self.lock:
-                    self.workers.pop(name, None)
-        thread = threading.Thread(target=work, name=f"work-{name}", daemon=True)
-        self.workers[name] = thread
-        thread.start()
+    def _tick_engine(self, now: float) -> None:
+        if any(n.auth_failed for n in self.nodes.values()) and now - self.repaired_at > 5:
+            self.repaired_at = now
+            self._repair_admin()
+        self._sync_replication()
+        self._watch_streaming(now)
 
     def _recover(self, node: Node) -> None:
         """Bring a node that is down back: the writer in place (no reader could take over),
@@ -501,44 +398,20 @@ class Supervisor(ControlAPI, RestoreAPI):
         return [n for n in self.nodes.values() if n is not self.writer and self.healthy(n)
                 and n.probe["in_recovery"] and (target is None or n.name == target)]
 
-    def _failover(self, reason: str, planned: bool, target: str | None = None) -> dict:
-        """Promote the most caught-up reader (or `target`). Called with self.lock held."""
-        began, started_at = time.monotonic(), utc_now()
-        old = self.writer
-        candidates = self._candidates(target)
-        if not candidates:
-            raise ControlError(f"{target} is not a healthy reader" if target else "no healthy reader to promote")
-        log(f"failover: {reason} ({old.name})")
-        old.busy = True
-        try:
-            if planned:
-                chosen = candidates[0] if target else self._most_caught_up(candidates)
-                old.stop()
-                self._wait_caught_up(chosen, old)
-            else:
-                old.kill()                 # fence it: a hung writer must never take writes again
-                chosen = self._most_caught_up(candidates)
-            chosen.execute("SELECT pg_promote(true, 30)", timeout=5)
-            self._after_promotion(chosen)
-            self.state["writer"] = chosen.name
-            self.state["nodes"][old.name]["needs_rejoin"] = True
-            if self.router:
-                self.router.close_node(old.name)
-            record = {"time": started_at, "from": old.name, "to": chosen.name, "reason": reason,
-                      "planned": planned, "seconds": round(time.monotonic() - began, 3)}
-            self.state["failovers"].append(record)
-            self.save()
-            log(f"failover: {chosen.name} is the writer ({record['seconds']} s)")
-            for node in self.nodes.values():
-                if node is not chosen and node is not old and node.alive():
-                    try:
-                        self._repoint(node)
-                    except Exception as exc:
-                        log(f"could not repoint {node.name} yet ({exc}); it is rebuilt if it does not follow")
-            return record
-        finally:
-            old.busy = False
-            old.down_since = time.monotonic()
+    def _promote(self, old: Node, candidates: list[Node], planned: bool, target: str | None) -> Node:
+        if planned:
+            chosen = candidates[0] if target else self._most_caught_up(candidates)
+            old.stop()
+            self._wait_caught_up(chosen, old)
+        else:
+            old.kill()                 # fence it: a hung writer must never take writes again
+            chosen = self._most_caught_up(candidates)
+        chosen.execute("SELECT pg_promote(true, 30)", timeout=5)
+        self._after_promotion(chosen)
+        return chosen
+
+    def _point_at_writer(self, node: Node) -> None:
+        self._repoint(node)
 
     def _most_caught_up(self, candidates: list[Node]) -> Node:
         """The reader holding the most WAL. Received (flushed) WAL counts, not only replayed:
@@ -576,19 +449,6 @@ class Supervisor(ControlAPI, RestoreAPI):
         self.sync_applied = ""
         self._ensure_slots(node)
 
-class _Interrupted(Exception):
-    pass
-
-
-def _close(conn):
-    if conn is not None:
-        try:
-            conn.close()
-        except Exception:
-            pass
-    return None
-
-
 def _normal(setting: str | None) -> str:
     return "".join((setting or "").split()).lower()
 
@@ -608,67 +468,20 @@ def _controldata(node: Node) -> dict[str, str]:
 
 
 def parse_args(argv: list[str] | None = None):
-    parser = argparse.ArgumentParser(prog="python -m labrunner.services.aurora_cluster",
-                                     description="Run an Aurora PostgreSQL stand-in cluster.")
-    parser.add_argument("--data", required=True, help="the cluster's folder")
-    parser.add_argument("--port", required=True, type=int, help="the cluster (writer) endpoint's port")
-    parser.add_argument("--ports", required=True,
-                        help='JSON: {"reader": P, "control": P, "aurora-1": P, "aurora-2": P, "aurora-3": P}')
-    parser.add_argument("--listen", default="127.0.0.1",
-                        help="address of every endpoint and node (0.0.0.0 only inside a container)")
-    args = parser.parse_args(argv)
-    try:
-        ports = json.loads(args.ports)
-    except ValueError:
-        parser.error("--ports is not JSON")
-    need = ["reader", "control"] + [name for name, _ in NODES]
-    if not isinstance(ports, dict) or any(not isinstance(ports.get(k), int) for k in need):
-        parser.error(f"--ports needs an integer port for each of {', '.join(need)}")
-    if isinstance(ports.get("restored"), int):       # the point-in-time restored server (optional)
-        need.append("restored")
-    every = [args.port] + [ports[k] for k in need]
-    if len(set(every)) != len(every):
-        parser.error("--port and --ports must all be different ports")
-    if "'" in args.data:
-        parser.error("--data must not contain a single quote")
-    return Path(args.data).resolve(), args.port, {k: ports[k] for k in need}, args.listen
-
-
-def _reap_as_init() -> int | None:
-    """As a container's PID 1, orphans (the processes of a killed node) become our children and
-    must be reaped. The supervisor then runs as a child and this process only reaps and forwards
-    SIGTERM/SIGINT. Returns the child's exit code here, None in the child."""
-    child = os.fork()
-    if child == 0:
-        return None
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda number, _frame: os.kill(child, number))
-    while True:
-        try:
-            pid, status = os.wait()
-        except ChildProcessError:
-            return 0
-        if pid == child:
-            return os.waitstatus_to_exitcode(status)
+    return parse_cluster_args(
+        argv, "python -m labrunner.services.aurora_cluster", "Run an Aurora PostgreSQL stand-in cluster.",
+        ["reader", "control"] + [name for name, _ in NODES], helps={
+            "data": "the cluster's folder", "port": "the cluster (writer) endpoint's port",
+            "ports": 'JSON: {"reader": P, "control": P, "aurora-1": P, "aurora-2": P, "aurora-3": P}',
+            "listen": "address of every endpoint and node (0.0.0.0 only inside a container)"},
+        optional=("restored",),         # the point-in-time restored server
+        quote_free=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    data, port, ports, listen = parse_args(argv)
-    if os.name == "posix" and os.getpid() == 1:
-        code = _reap_as_init()
-        if code is not None:
-            return code
-    data.mkdir(mode=0o700, parents=True, exist_ok=True)
-    bin_dir()
-    ids = drop_root()           # as root: PostgreSQL's programs run as the unprivileged user
-    if ids:
-        os.lchown(data, ids["user"], ids["group"])      # they must reach DIR/nodes and DIR/archive
-        for folder in ("nodes", "archive"):
-            hand_over(data / folder)
-    supervisor = Supervisor(data, port, ports, read_credentials(data), listen)
-    signal.signal(signal.SIGTERM, supervisor.request_stop)
-    signal.signal(signal.SIGINT, supervisor.request_stop)
-    return supervisor.run()
+    # As root, PostgreSQL's programs run as the unprivileged user: they must reach DIR/nodes and DIR/archive.
+    return serve(parse_args(argv), lambda data, port, ports, listen: Supervisor(
+        data, port, ports, read_credentials(data), listen), drop_root, hand_over, ("nodes", "archive"), bin_dir)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,8 @@ Everything else (health, failover, rejoin, state files) is aurora_cluster.Superv
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import signal
 import sys
 import time
-from pathlib import Path
 
 from psycopg import sql
 
@@ -32,6 +27,7 @@ from labrunner.services import aurora_cluster
 from labrunner.services.aurora_control import ACTIONS, ControlError
 from labrunner.services.aurora_node import ADMIN_USER, drop_root, hand_over, slot_name
 from labrunner.services.aurora_setup import log, read_credentials
+from labrunner.services.aurora_supervisor import parse_cluster_args, serve
 
 HOSTS = (("host-a", "az-a"), ("host-b", "az-b"))
 REPLICA = ("replica-1", "az-c")
@@ -319,49 +315,23 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
 
 
 def parse_args(argv: list[str] | None = None):
-    parser = argparse.ArgumentParser(prog="python -m labrunner.services.aurora_multiaz",
-                                     description="Run an RDS for PostgreSQL Multi-AZ stand-in with a read replica.")
-    parser.add_argument("--data", required=True, help="the instance's folder")
-    parser.add_argument("--port", required=True, type=int, help="the instance endpoint's port")
-    parser.add_argument("--ports", required=True,
-                        help='JSON: {"replica": P, "control": P, "host-a": P, "host-b": P, "replica-1": P}')
-    parser.add_argument("--listen", default="127.0.0.1",
-                        help="address of every endpoint and host (0.0.0.0 only inside a container)")
-    args = parser.parse_args(argv)
-    try:
-        ports = json.loads(args.ports)
-    except ValueError:
-        parser.error("--ports is not JSON")
-    need = ["replica", "control"] + [name for name, _ in MultiAZSupervisor.layout]
-    if not isinstance(ports, dict) or any(not isinstance(ports.get(k), int) for k in need):
-        parser.error(f"--ports needs an integer port for each of {', '.join(need)}")
-    every = [args.port] + [ports[k] for k in need]
-    if len(set(every)) != len(every):
-        parser.error("--port and --ports must all be different ports")
-    if "'" in args.data:
-        parser.error("--data must not contain a single quote")
-    mapped = {k: ports[k] for k in need if k != "replica"}
+    data, port, ports, listen = parse_cluster_args(
+        argv, "python -m labrunner.services.aurora_multiaz",
+        "Run an RDS for PostgreSQL Multi-AZ stand-in with a read replica.",
+        ["replica", "control"] + [name for name, _ in MultiAZSupervisor.layout], helps={
+            "data": "the instance's folder", "port": "the instance endpoint's port",
+            "ports": 'JSON: {"replica": P, "control": P, "host-a": P, "host-b": P, "replica-1": P}',
+            "listen": "address of every endpoint and host (0.0.0.0 only inside a container)"},
+        quote_free=True)
+    mapped = {k: v for k, v in ports.items() if k != "replica"}
     mapped["reader"] = ports["replica"]          # the supervisor's second route is the replica's endpoint
-    return Path(args.data).resolve(), args.port, mapped, args.listen
+    return data, port, mapped, listen
 
 
 def main(argv: list[str] | None = None) -> int:
-    data, port, ports, listen = parse_args(argv)
-    if os.name == "posix" and os.getpid() == 1:
-        code = aurora_cluster._reap_as_init()
-        if code is not None:
-            return code
-    data.mkdir(mode=0o700, parents=True, exist_ok=True)
-    aurora_cluster.bin_dir()
-    ids = drop_root()
-    if ids:
-        os.lchown(data, ids["user"], ids["group"])
-        for folder in ("nodes", "archive"):
-            hand_over(data / folder)
-    supervisor = MultiAZSupervisor(data, port, ports, read_credentials(data), listen)
-    signal.signal(signal.SIGTERM, supervisor.request_stop)
-    signal.signal(signal.SIGINT, supervisor.request_stop)
-    return supervisor.run()
+    return serve(parse_args(argv), lambda data, port, ports, listen: MultiAZSupervisor(
+        data, port, ports, read_credentials(data), listen), drop_root, hand_over, ("nodes", "archive"),
+        aurora_cluster.bin_dir)
 
 
 if __name__ == "__main__":

@@ -23,20 +23,20 @@ DIR/logs/<name>.log, DIR/internal.json (root's password on every node, 0600).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import secrets
 import shutil
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
 from labrunner.services.aurora_control import ControlAPI, ControlError, ControlServer, _said
 from labrunner.services.aurora_mysql_node import REPLICATION_USER, Node, drop_root, gtid_seq, hand_over
 from labrunner.services.aurora_router import Router
+from labrunner.services.aurora_setup import now as utc_now
+from labrunner.services.aurora_supervisor import ClusterSupervisor, Interrupted as _Interrupted
+from labrunner.services.aurora_supervisor import close_quietly as _close, parse_cluster_args, serve
 
 NODES = (("aurora-1", "az-a"), ("aurora-2", "az-b"), ("aurora-3", "az-c"))
 POLL = 0.5
@@ -51,35 +51,21 @@ def log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} aurora-mysql: {message}", file=sys.stderr, flush=True)
 
 
-def utc_now() -> str:
-    at = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"
-
-
 def quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-class Supervisor(ControlAPI):
-    hung_writer = HUNG_WRITER
+class Supervisor(ClusterSupervisor, ControlAPI):
+    poll, stale, hung_writer, restart_delay = POLL, STALE, HUNG_WRITER, RESTART_DELAY
+    log = staticmethod(log)
+    utc_now = staticmethod(utc_now)
 
     def __init__(self, data: Path, cluster_port: int, ports: dict[str, int], creds: dict | None,
                  listen: str = "127.0.0.1"):
-        self.data, self.cluster_port, self.ports, self.creds, self.listen = data, cluster_port, ports, creds, listen
-        self.lock = threading.RLock()
-        self.stopping = threading.Event()
-        self.state: dict = {}
+        super().__init__(data, cluster_port, ports, creds, listen)
         self.nodes: dict[str, Node] = {}
-        self.router: Router | None = None
-        self.control: ControlServer | None = None
-        self.workers: dict[str, threading.Thread] = {}
-        self.turn = 0
         self.broken_since: dict[str, float] = {}
         self.repl_password = ""
-
-    @property
-    def writer(self) -> Node:
-        return self.nodes[self.state["writer"]]
 
     def save(self) -> None:
         for name, node in self.nodes.items():
@@ -96,16 +82,8 @@ class Supervisor(ControlAPI):
         try:
             self._load_or_init()
             self._bring_up()
-            for node in self.nodes.values():
-                threading.Thread(target=self._probe_loop, args=(node,), daemon=True, name=f"probe-{node.name}").start()
-            self.router = Router({"cluster": (self.cluster_port, self.pick_writer),
-                                  "reader": (self.ports["reader"], self.pick_reader)}, self.listen)
-            self.router.start()
-            self.control = ControlServer(self.ports["control"], self, self.listen)
-            self.control.start()
-            threading.Thread(target=self._monitor_loop, daemon=True, name="monitor").start()
-            log(f"ready ({STANDIN}): writer {self.state['writer']}, cluster endpoint {self.listen}:{self.cluster_port}, "
-                f"reader endpoint {self.listen}:{self.ports['reader']}, control {self.listen}:{self.ports['control']}")
+            self._serve(Router, ControlServer)
+            log(f"ready ({STANDIN}): {self._endpoints_said()}")
             while not self.stopping.wait(0.5):
                 pass
         except (OSError, RuntimeError, _Interrupted) as exc:
@@ -225,13 +203,6 @@ class Supervisor(ControlAPI):
                 self._rebuild(node)
             log(f"reader {node.name} up")
 
-    def _check_interrupt(self) -> None:
-        if self.stopping.is_set():
-            raise _Interrupted("stopping")
-
-    def request_stop(self, *_args) -> None:
-        self.stopping.set()
-
     def shutdown(self) -> None:
         self.stopping.set()
         if self.control:
@@ -240,34 +211,15 @@ class Supervisor(ControlAPI):
             self.router.stop()
         for worker in list(self.workers.values()):
             worker.join(60)
-        stoppers = [threading.Thread(target=n.stop) for n in self.nodes.values()]
-        for t in stoppers:
-            t.start()
-        for t in stoppers:
-            t.join(60)
+        self._stop_nodes()
         if self.state and (self.data / "cluster.json").exists():
             self.save()
         log("stopped")
 
-    # ---- endpoints ----------------------------------------------------------------------------
+    # ---- endpoints and health -----------------------------------------------------------------
 
-    def pick_writer(self):
-        writer = self.writer
-        return (writer.name, writer.port)
-
-    def pick_reader(self):
-        readers = [n for n in self.nodes.values() if n is not self.writer and self.healthy(n) and n.probe["read_only"]]
-        if not readers:
-            return self.pick_writer()
-        self.turn += 1
-        node = readers[self.turn % len(readers)]
-        return (node.name, node.port)
-
-    # ---- health -------------------------------------------------------------------------------
-
-    def healthy(self, node: Node) -> bool:
-        return (not node.busy and node.alive() and node.probe is not None
-                and time.monotonic() - node.probe_at < STALE)
+    def _serves_reads(self, node: Node) -> bool:
+        return bool(node.probe["read_only"])
 
     def _probe_loop(self, node: Node) -> None:
         conn = None
@@ -297,38 +249,8 @@ class Supervisor(ControlAPI):
                 conn = _close(conn)
             time.sleep(max(0.05, POLL - (time.monotonic() - began)))
 
-    def _monitor_loop(self) -> None:
-        while not self.stopping.wait(POLL / 2):
-            try:
-                self._tick()
-            except Exception as exc:
-                log(f"monitor: {type(exc).__name__}: {exc}")
-
-    def _tick(self) -> None:
-        now = time.monotonic()
-        with self.lock:
-            for node in self.nodes.values():
-                if node.busy:
-                    continue
-                if node.alive():
-                    node.down_since = None
-                elif node.down_since is None:
-                    node.down_since = now
-                    node.probe = None
-                    log(f"{node.name} is down")
-                    if self.router:
-                        self.router.close_node(node.name)
-            writer = self.writer
-            if not writer.busy and writer.name not in self.workers:
-                lost = not writer.alive()
-                hung = not lost and now - writer.probe_at > HUNG_WRITER
-                if (lost or hung) and self._candidates(None):
-                    self._failover("writer lost" if lost else "writer not answering", planned=False)
-            for node in self.nodes.values():
-                if (not node.alive() and node.wanted_up and not node.busy and node.name not in self.workers
-                        and node.down_since is not None and now - node.down_since >= RESTART_DELAY):
-                    self._spawn(node.name, self._recover, node)
-            self._watch_replicas(now)
+    def _tick_engine(self, now: float) -> None:
+        self._watch_replicas(now)
 
     def _watch_replicas(self, now: float) -> None:
         """A reader whose replica threads stopped on an error (say a write made on it as root)
@@ -346,19 +268,6 @@ class Supervisor(ControlAPI):
                 self.broken_since.pop(node.name, None)
                 self.state["nodes"][node.name]["needs_rejoin"] = True
                 self._spawn(node.name, self._recover, node)
-
-    def _spawn(self, name: str, fn, *args) -> None:
-        def work():
-            try:
-                fn(*args)
-            except Exception as exc:
-                log(f"{name}: {type(exc).__name__}: {exc}")
-            finally:
-                with self.lock:
-                    self.workers.pop(name, None)
-        thread = threading.Thread(target=work, name=f"work-{name}", daemon=True)
-        self.workers[name] = thread
-        thread.start()
 
     def _recover(self, node: Node) -> None:
         node.busy = True
@@ -430,49 +339,31 @@ class Supervisor(ControlAPI):
         return [n for n in self.nodes.values() if n is not self.writer and self.healthy(n)
                 and not self.state["nodes"][n.name]["needs_rejoin"] and (target is None or n.name == target)]
 
-    def _failover(self, reason: str, planned: bool, target: str | None = None) -> dict:
-        began, started_at = time.monotonic(), utc_now()
-        old = self.writer
-        candidates = self._candidates(target)
-        if not candidates:
-            raise ControlError(f"{target} is not a healthy reader" if target else "no healthy reader to promote")
-        log(f"failover: {reason} ({old.name})")
-        old.busy = True
-        try:
-            if planned:
-                with old.connect(5) as conn, conn.cursor() as cur:
-                    cur.execute("SET GLOBAL read_only = ON")
-                    cur.execute("SELECT @@gtid_binlog_pos")
-                    final = cur.fetchone()[0]
-                if self.router:
-                    self.router.close_node(old.name)
-                chosen = candidates[0] if target else self._most_caught_up(candidates)
-                self._apply_all(chosen, final)
-            else:
-                old.kill()                   # fenced: a hung writer never takes writes again
-                chosen = self._most_caught_up(candidates)
-                self._apply_all(chosen, None)
-            self._open_for_writes(chosen)
-            self.state["writer"] = chosen.name
-            self.state["nodes"][old.name]["needs_rejoin"] = not planned
+    def _promote(self, old: Node, candidates: list[Node], planned: bool, target: str | None) -> Node:
+        if planned:
+            with old.connect(5) as conn, conn.cursor() as cur:
+                cur.execute("SET GLOBAL read_only = ON")
+                cur.execute("SELECT @@gtid_binlog_pos")
+                final = cur.fetchone()[0]
             if self.router:
                 self.router.close_node(old.name)
-            record = {"time": started_at, "from": old.name, "to": chosen.name, "reason": reason,
-                      "planned": planned, "seconds": round(time.monotonic() - began, 3)}
-            self.state["failovers"].append(record)
-            self.save()
-            log(f"failover: {chosen.name} is the writer ({record['seconds']} s)")
-            for node in self.nodes.values():
-                if node is not chosen and node is not old and node.alive():
-                    try:
-                        self._follow(node)
-                    except Exception as exc:
-                        log(f"could not repoint {node.name} yet ({exc}); it is rebuilt if it does not follow")
-            return record
-        finally:
-            old.busy = False
-            if not planned:
-                old.down_since = time.monotonic()
+            chosen = candidates[0] if target else self._most_caught_up(candidates)
+            self._apply_all(chosen, final)
+        else:
+            old.kill()                   # fenced: a hung writer never takes writes again
+            chosen = self._most_caught_up(candidates)
+            self._apply_all(chosen, None)
+        self._open_for_writes(chosen)
+        return chosen
+
+    def _old_writer_rejoins(self, planned: bool) -> bool:
+        return not planned          # shut to writes cleanly, it follows the new writer from its own position
+
+    def _old_writer_goes_down(self, planned: bool) -> bool:
+        return not planned
+
+    def _point_at_writer(self, node: Node) -> None:
+        self._follow(node)
 
     def _most_caught_up(self, candidates: list[Node]) -> Node:
         """The reader that RECEIVED the most (Gtid_IO_Pos): with semi-synchronous replication an
@@ -555,19 +446,6 @@ class Supervisor(ControlAPI):
                 "said": _said("restart", node.name, writer, self.hung_writer)}
 
 
-class _Interrupted(Exception):
-    pass
-
-
-def _close(conn):
-    if conn is not None:
-        try:
-            conn.close()
-        except Exception:
-            pass
-    return None
-
-
 def read_credentials(data: Path) -> dict | None:
     path = data / "credentials.json"
     if path.exists():
@@ -591,58 +469,15 @@ def read_credentials(data: Path) -> dict | None:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m labrunner.services.aurora_mysql_cluster",
-                                     description="Run an Aurora MySQL stand-in cluster (MariaDB).")
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--port", required=True, type=int)
-    parser.add_argument("--ports", required=True,
-                        help='JSON: {"reader": P, "control": P, "aurora-1": P, "aurora-2": P, "aurora-3": P}')
-    parser.add_argument("--listen", default="127.0.0.1")
-    args = parser.parse_args(argv)
-    try:
-        ports = json.loads(args.ports)
-    except ValueError:
-        parser.error("--ports is not JSON")
-    need = ["reader", "control"] + [name for name, _ in NODES]
-    if not isinstance(ports, dict) or any(not isinstance(ports.get(k), int) for k in need):
-        parser.error(f"--ports needs an integer port for each of {', '.join(need)}")
-    every = [args.port] + [ports[k] for k in need]
-    if len(set(every)) != len(every):
-        parser.error("--port and --ports must all be different ports")
-    return Path(args.data).resolve(), args.port, {k: ports[k] for k in need}, args.listen
-
-
-def _reap_as_init() -> int | None:
-    """As a container's PID 1: run the supervisor as a child and reap orphans."""
-    child = os.fork()
-    if child == 0:
-        return None
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda number, _frame: os.kill(child, number))
-    while True:
-        try:
-            pid, status = os.wait()
-        except ChildProcessError:
-            return 0
-        if pid == child:
-            return os.waitstatus_to_exitcode(status)
+    return parse_cluster_args(argv, "python -m labrunner.services.aurora_mysql_cluster",
+                              "Run an Aurora MySQL stand-in cluster (MariaDB).",
+                              ["reader", "control"] + [name for name, _ in NODES], helps={
+                                  "ports": 'JSON: {"reader": P, "control": P, "aurora-1": P, "aurora-2": P, "aurora-3": P}'})
 
 
 def main(argv=None) -> int:
-    data, port, ports, listen = parse_args(argv)
-    if os.getpid() == 1:
-        code = _reap_as_init()
-        if code is not None:
-            return code
-    data.mkdir(mode=0o700, parents=True, exist_ok=True)
-    ids = drop_root()
-    if ids:
-        os.lchown(data, ids["user"], ids["group"])
-        hand_over(data / "nodes")
-    supervisor = Supervisor(data, port, ports, read_credentials(data), listen)
-    signal.signal(signal.SIGTERM, supervisor.request_stop)
-    signal.signal(signal.SIGINT, supervisor.request_stop)
-    return supervisor.run()
+    return serve(parse_args(argv), lambda data, port, ports, listen: Supervisor(
+        data, port, ports, read_credentials(data), listen), drop_root, hand_over, ("nodes",))
 
 
 if __name__ == "__main__":
