@@ -21,6 +21,7 @@ from pathlib import Path
 
 from labrunner import unprivileged
 from labrunner.errors import RuntimeUnavailable
+from labrunner.services.aurora_process import NodeProcess, cmdline, pid_alive, run_logged
 
 REPLICATION_USER = "rdsrepl"        # what the readers log in to the writer as (replicated to every node)
 
@@ -69,7 +70,7 @@ def gtid_seq(position: str | None) -> int:
     return total
 
 
-class Node:
+class Node(NodeProcess):
     def __init__(self, name: str, zone: str, port: int, data: Path, listen: str = "127.0.0.1",
                  halt: "threading.Event | None" = None):
         self.name = name
@@ -139,11 +140,6 @@ class Node:
         hand_over(self.folder)
         run([install_binary(), "--no-defaults", f"--datadir={self.datadir}", "--auth-root-authentication-method=normal",
              "--skip-test-db", f"--tmpdir={self.folder / 'tmp'}"], self.log)
-
-    def alive(self) -> bool:
-        if self.proc is not None:
-            return self.proc.poll() is None
-        return self.pid is not None and pid_alive(self.pid)
 
     def adopt(self) -> bool:
         """Take over a mariadbd a previous supervisor left running for this node."""
@@ -227,57 +223,6 @@ class Node:
                 pass
         self.paused = False
 
-    def _wait_exit(self, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if not self.alive():
-                return True
-            time.sleep(0.05)
-        return not self.alive()
-
-    def _forget(self) -> None:
-        if self.proc is not None:
-            self.proc.poll()
-        self.proc, self.paused = None, False
-        self.probe = None
-        if self.down_since is None:
-            self.down_since = time.monotonic()
-
-    def tail(self, lines: int = 3) -> str:
-        try:
-            return " | ".join(self.log.read_text(errors="replace").strip().splitlines()[-lines:])
-        except OSError:
-            return ""
-
 
 def run(argv: list[str], log: Path, timeout: float = 120) -> None:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as fh:
-        fh.write(f"--- {Path(argv[0]).name}\n".encode())
-        fh.flush()
-        done = subprocess.run(argv, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              timeout=timeout, **drop_root())
-    if done.returncode != 0:
-        raise RuntimeError(f"{Path(argv[0]).name} failed (exit {done.returncode}); see {log}")
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return fh.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
+    run_logged(argv, log, drop_root(), timeout)

@@ -20,6 +20,8 @@ import psycopg
 
 from labrunner import unprivileged
 from labrunner.errors import RuntimeUnavailable
+from labrunner.services.aurora_process import NodeProcess, run_logged
+from labrunner.services.aurora_process import cmdline as _cmdline, pid_alive as _pid_alive
 from labrunner.services.postgres import PostgresBinaries
 
 # The supervisor's own superuser (replication, promotion, rewind, health queries), named as
@@ -70,7 +72,7 @@ def bin_dir() -> str:
     return found
 
 
-class Node:
+class Node(NodeProcess):
     def __init__(self, name: str, zone: str, port: int, data: Path, admin_password: str,
                  halt: "threading.Event | None" = None, listen: str = "127.0.0.1"):
         self.name = name
@@ -110,13 +112,6 @@ class Node:
         return {**os.environ, "PGPASSWORD": self.admin_password, "PGCONNECT_TIMEOUT": "5"}
 
     # ---- process -------------------------------------------------------------------------
-
-    def alive(self) -> bool:
-        if self.proc is not None:
-            return self.proc.poll() is None
-        if self.pid is None:
-            return False
-        return _pid_alive(self.pid)
 
     def children(self) -> list[int]:
         if self.pid is None:
@@ -224,28 +219,6 @@ class Node:
         self.signal_all(signal.SIGCONT)
         self.paused = False
 
-    def _wait_exit(self, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if not self.alive():
-                return True
-            time.sleep(0.05)
-        return not self.alive()
-
-    def _forget(self) -> None:
-        if self.proc is not None:
-            self.proc.poll()
-        self.proc, self.paused = None, False
-        self.probe = None
-        if self.down_since is None:
-            self.down_since = time.monotonic()
-
-    def tail(self, lines: int = 3) -> str:
-        try:
-            return " | ".join(self.log.read_text(errors="replace").strip().splitlines()[-lines:])
-        except OSError:
-            return ""
-
     # ---- making the data folder -------------------------------------------------------------
 
     def is_standby(self) -> bool:
@@ -305,39 +278,4 @@ def set_auto_conf(pgdata: Path, settings: dict[str, str]) -> None:
 
 
 def _run(argv: list[str], env: dict, log: Path, timeout: float = 300, input: str | None = None) -> None:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as fh:
-        fh.write(f"--- {Path(argv[0]).name}\n".encode())
-        fh.flush()
-        done = subprocess.run(argv, env=env, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout, **drop_root(),
-                              input=input.encode() if input else None,
-                              stdin=None if input else subprocess.DEVNULL)
-    if done.returncode != 0:
-        raise RuntimeError(f"{Path(argv[0]).name} failed (exit {done.returncode}); see {log}")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return fh.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        try:
-            import psutil
-
-            return " ".join(psutil.Process(pid).cmdline())
-        except Exception:
-            return ""
+    run_logged(argv, log, drop_root(), timeout, env=env, input=input)
