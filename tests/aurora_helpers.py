@@ -50,24 +50,30 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
     raise AssertionError(f"{what} not within {timeout:.0f} s (last: {last!r})")
 
 
-class Cluster:
-    """One supervisor process on free ports in its own folder. The folder is made in the
-    system temp dir (not pytest's private tmp_path): when the tests run as root, the nodes run
-    as the unprivileged user, who must be able to reach it."""
+class SupervisorProcess:
+    """One supervisor process (`python -m labrunner.services.<module>`) on free ports in its own
+    folder, and its control API: what the PostgreSQL Cluster here and aurora_mysql_helpers'
+    MysqlCluster share. The folder is made in the system temp dir (not pytest's private tmp_path):
+    when the tests run as root, the nodes run as the unprivileged user, who must be able to reach it."""
+
+    module = ""                 # labrunner.services.<module>
+    prefix = ""                 # of the temp folder's name
+    master: tuple[str, str, str] = ("", "", "")     # the master user, password and database
+    node_names: tuple[str, ...] = ()
 
     def __init__(self):
-        self.data = Path(tempfile.mkdtemp(prefix="labrunner-aurora-test-"))
+        self.data = Path(tempfile.mkdtemp(prefix=self.prefix))
         cluster, reader, control, *nodes = free_ports(6)
         self.port = cluster
-        self.ports = {"reader": reader, "control": control, **dict(zip(NODE_NAMES, nodes))}
+        self.ports = {"reader": reader, "control": control, **dict(zip(self.node_names, nodes))}
         creds = self.data / "credentials.json"
-        creds.write_text(json.dumps({"user": USER, "password": PASSWORD, "database": DATABASE}))
+        creds.write_text(json.dumps(dict(zip(("user", "password", "database"), self.master))))
         creds.chmod(0o600)
         self.proc: subprocess.Popen | None = None
         self.log = self.data / "supervisor.log"
 
     def argv(self) -> list[str]:
-        return [sys.executable, "-m", "labrunner.services.aurora_cluster", "--data", str(self.data),
+        return [sys.executable, "-m", f"labrunner.services.{self.module}", "--data", str(self.data),
                 "--port", str(self.port), "--ports", json.dumps(self.ports)]
 
     def start(self, timeout: float = 120) -> None:
@@ -90,36 +96,11 @@ class Cluster:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout)
 
-    def destroy(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        for name in NODE_NAMES:                 # nodes a killed supervisor left behind, and their processes
-            pid = self.postmaster_pid(name)
-            try:
-                postmaster = psutil.Process(pid) if pid else None
-                ours = postmaster is not None and str(self.data) in " ".join(postmaster.cmdline())
-                family = [postmaster, *postmaster.children(recursive=True)] if ours else []
-            except psutil.Error:
-                family = []
-            for process in family:
-                try:
-                    process.kill()
-                except psutil.Error:
-                    pass
-        shutil.rmtree(self.data, ignore_errors=True)
-
     def tail(self, lines: int = 15) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
-
-    def postmaster_pid(self, name: str) -> int | None:
-        try:
-            return int((self.data / "nodes" / name / "postmaster.pid").read_text().splitlines()[0])
-        except (OSError, ValueError, IndexError):
-            return None
 
     # ---- control API ---------------------------------------------------------------------------
 
@@ -142,6 +123,40 @@ class Cluster:
 
     def roles(self) -> dict[str, str]:
         return {n["name"]: n["role"] for n in self.status()["nodes"]}
+
+
+class Cluster(SupervisorProcess):
+    """The Aurora PostgreSQL supervisor (aurora_cluster) as its own process."""
+
+    module = "aurora_cluster"
+    prefix = "labrunner-aurora-test-"
+    master = (USER, PASSWORD, DATABASE)
+    node_names = NODE_NAMES
+
+    def destroy(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        for name in NODE_NAMES:                 # nodes a killed supervisor left behind, and their processes
+            pid = self.postmaster_pid(name)
+            try:
+                postmaster = psutil.Process(pid) if pid else None
+                ours = postmaster is not None and str(self.data) in " ".join(postmaster.cmdline())
+                family = [postmaster, *postmaster.children(recursive=True)] if ours else []
+            except psutil.Error:
+                family = []
+            for process in family:
+                try:
+                    process.kill()
+                except psutil.Error:
+                    pass
+        shutil.rmtree(self.data, ignore_errors=True)
+
+    def postmaster_pid(self, name: str) -> int | None:
+        try:
+            return int((self.data / "nodes" / name / "postmaster.pid").read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def all_healthy(self) -> bool:
         status = self.status()

@@ -3,68 +3,35 @@ container on the Docker runtime (tests/test_aurora_mysql.py, benchmarks/aurora_m
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import psutil
 import pymysql
 
-from aurora_helpers import free_ports, wait_for
+from aurora_helpers import SupervisorProcess, wait_for
 
 USER, PASSWORD, DATABASE = "admin", "pw-Aurora-My-7421", "appdb"
 NODE_NAMES = ("aurora-1", "aurora-2", "aurora-3")
-SRC = str(Path(__file__).resolve().parent.parent / "src")
 SERVICE = "aurora-mysql"
 
 
-class MysqlCluster:
-    """One supervisor process on free ports in its own folder (in the system temp dir, which the
-    unprivileged user the nodes run as can reach when the tests run as root)."""
+class MysqlCluster(SupervisorProcess):
+    """The Aurora MySQL supervisor (aurora_mysql_cluster) as its own process, in a folder the
+    unprivileged user the nodes run as can reach when the tests run as root."""
+
+    module = "aurora_mysql_cluster"
+    prefix = "labrunner-aurora-mysql-test-"
+    master = (USER, PASSWORD, DATABASE)
+    node_names = NODE_NAMES
 
     def __init__(self):
-        self.data = Path(tempfile.mkdtemp(prefix="labrunner-aurora-mysql-test-"))
+        super().__init__()
         os.chmod(self.data, 0o755)
-        cluster, reader, control, *nodes = free_ports(6)
-        self.port = cluster
-        self.ports = {"reader": reader, "control": control, **dict(zip(NODE_NAMES, nodes))}
-        creds = self.data / "credentials.json"
-        creds.write_text(json.dumps({"user": USER, "password": PASSWORD, "database": DATABASE}))
-        creds.chmod(0o600)
         self.password = PASSWORD
-        self.proc: subprocess.Popen | None = None
-        self.log = self.data / "supervisor.log"
-
-    def start(self, timeout: float = 120) -> None:
-        env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        argv = [sys.executable, "-m", "labrunner.services.aurora_mysql_cluster", "--data", str(self.data),
-                "--port", str(self.port), "--ports", json.dumps(self.ports)]
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                         stdin=subprocess.DEVNULL, cwd=tempfile.gettempdir())
-        wait_for(self._ready, timeout, "the cluster to be ready")
-
-    def _ready(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(f"the supervisor exited ({self.proc.returncode}): {self.tail()}")
-        try:
-            return all(n["alive"] for n in self.status()["nodes"])
-        except OSError:
-            return False
-
-    def stop(self, timeout: float = 60) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
 
     def node_pid(self, name: str) -> int | None:
         try:
@@ -93,33 +60,7 @@ class MysqlCluster:
                 pass
         shutil.rmtree(self.data, ignore_errors=True)
 
-    def tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    # ---- control API and SQL (both kinds of cluster) ----------------------------------------------
-
-    def status(self) -> dict:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.ports['control']}/status", timeout=5) as reply:
-            return json.loads(reply.read())
-
-    def post(self, path: str, body: dict) -> tuple[int, dict]:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.ports['control']}{path}",
-                                         data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=120) as reply:
-                return reply.status, json.loads(reply.read())
-        except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read())
-
-    def writer(self) -> str:
-        return self.status()["writer"]
-
-    def roles(self) -> dict[str, str]:
-        return {n["name"]: n["role"] for n in self.status()["nodes"]}
+    # ---- SQL (both kinds of cluster) -------------------------------------------------------------
 
     def all_healthy(self) -> bool:
         nodes = self.status()["nodes"]
