@@ -221,9 +221,14 @@ def test_with_both_hosts_down_the_replica_waits_to_be_promoted_by_hand(instance)
     found = instance.status()
     assert {n["name"]: n["role"] for n in found["nodes"]}[REPLICA] == "replica"
     assert not any(f["to"] == REPLICA for f in found["failovers"])
+    with instance.connect(instance.ports["replica"]) as conn:     # as a replica rebuilt by pg_rewind
+        conn.execute("ALTER SYSTEM SET synchronous_standby_names = 'FIRST 1 (host_a)'")   # carries it
+        conn.execute("SELECT pg_reload_conf()")
     instance.fault("replica", "promote")
     with instance.connect(instance.ports["replica"]) as conn:
         assert conn.execute("SELECT pg_is_in_recovery()").fetchone()[0] is False
+        # else its first commit as a standalone instance waits for a standby it will never have
+        assert conn.execute("SHOW synchronous_standby_names").fetchone()[0] == ""
         assert conn.execute("SELECT count(*) FROM items WHERE id IN (5000, 5001)").fetchone()[0] == 1  # 5001 lost
         conn.execute("INSERT INTO items VALUES (5002)")                     # a standalone instance now
     instance.fault("standby", "restart")

@@ -259,8 +259,12 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
             replica.execute("SELECT pg_wal_replay_resume() WHERE pg_is_wal_replay_paused()", timeout=5)
             # Its new timeline must not reach the archive the instance shares: a replica made later
             # would follow that timeline instead of the primary's.
+            # Nor may it wait for a synchronous standby it will never have: a replica rebuilt by
+            # pg_rewind carries the primary's synchronous_standby_names, and its first commit as a
+            # standalone instance would hang.
             with replica.connect(2) as conn:
                 conn.execute("ALTER SYSTEM SET archive_command = 'true'")
+                conn.execute("ALTER SYSTEM SET synchronous_standby_names = ''")
                 conn.execute("SELECT pg_reload_conf()")
             time.sleep(0.2)
             replica.execute("SELECT pg_promote(true, 60)", timeout=70)
