@@ -239,6 +239,25 @@ def test_a_compressed_bundle_verifies_and_a_damaged_one_is_refused(cli, tmp_path
     nothing_installed(labrunner_home, tmp_path / "no-venv")
 
 
+def test_a_gzip_bundle_altered_where_no_member_is_hashed_is_refused(tmp_path):
+    """A change that decompresses to a valid tar (here: in the zero padding after the last member,
+    which no sha256 covers) still breaks the gzip stream's CRC; tarfile alone never checks it."""
+    import gzip
+
+    from labrunner import bundle
+
+    good = tmp_path / "good.tar.gz"
+    bundle.write(good, [], {"labrunner": "0", "python": "x", "labs": [], "images": []}, compress=True)
+    raw = bytearray(gzip.decompress(good.read_bytes()))
+    raw[-1] = 0x01                                          # the tar's last padding byte
+    altered = tmp_path / "course.tar.gz"
+    crc_of_good = good.read_bytes()[-8:]                    # the original CRC and length, kept
+    altered.write_bytes(gzip.compress(bytes(raw), mtime=0)[:-8] + crc_of_good)
+    with pytest.raises(bundle.BundleDamaged) as caught:
+        bundle.verify(altered)
+    assert "course.tar.gz is damaged" in caught.value.one_line()
+
+
 # ---- --check -------------------------------------------------------------------------------------
 
 def test_check_names_engine_files_not_cached(cli, monkeypatch):

@@ -15,6 +15,7 @@ installer. Nothing is written anywhere by `verify`.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -127,13 +128,26 @@ class _Counting:
 # ---- reading -----------------------------------------------------------------------------------
 
 def _open(bundle: Path) -> tarfile.TarFile:
+    """A stream, read once front to back. A gzip bundle is read through the gzip module, which
+    checks the stream's CRC and length at its end (tarfile's own gzip reading checks neither,
+    so a flipped bit that lands in a tar padding block would pass unseen)."""
     try:
-        return tarfile.open(bundle, "r|*")         # a stream, read once front to back; gzip or not
+        with open(bundle, "rb") as probe:
+            if probe.read(2) == b"\x1f\x8b":
+                return tarfile.open(fileobj=gzip.open(bundle, "rb"), mode="r|")
+        return tarfile.open(bundle, "r|")
     except FileNotFoundError:
         raise BundleDamaged(f"no bundle at {bundle}", "give the path of a course .tar made by "
                             "`labrunner prepare --bundle`") from None
     except (tarfile.TarError, OSError) as exc:
         raise damaged(bundle, f"not a tar file ({exc})") from None
+
+
+def _close(tar: tarfile.TarFile) -> None:
+    inner = getattr(tar.fileobj, "fileobj", None)     # the gzip reader _open handed to tarfile
+    tar.close()
+    if isinstance(inner, gzip.GzipFile):
+        inner.close()
 
 
 def verify(bundle: Path, progress=None) -> dict:
@@ -168,10 +182,12 @@ def verify(bundle: Path, progress=None) -> dict:
             if digest != expected["sha256"]:
                 raise damaged(bundle, f"{member.name} does not match its checksum (sha256)")
             seen.add(member.name)
+        while tar.fileobj.read(1 << 20):           # to the end: a gzip bundle's CRC is checked there
+            pass
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise damaged(bundle, f"{current} is cut short or unreadable ({exc})") from None
     finally:
-        tar.close()
+        _close(tar)
     if manifest is None:
         raise damaged(bundle, "it is empty")
     missing = [name for name in manifest["files"] if name not in seen]
@@ -216,4 +232,4 @@ def members(bundle: Path):
                 continue
             yield member.name, tar.extractfile(member)
     finally:
-        tar.close()
+        _close(tar)
