@@ -59,7 +59,11 @@ export LABRUNNER_REQUIRE_DOCKER=1
 export LABRUNNER_REQUIRE_CHROMIUM=1
 say "running the tests"
 set +e
-.venv/bin/python -m pytest -q -p no:cacheprovider --durations=30 "$@"
+# Parallel workers (pytest-xdist): most of a lab proof's time is waiting on engines (start, failover,
+# restore), so three workers on two cores take a little over a third of the serial time.
+# LABRUNNER_TEST_WORKERS=0 runs them in this process, one after another.
+.venv/bin/python -m pytest -q -p no:cacheprovider --durations=30 \
+  -n "${LABRUNNER_TEST_WORKERS:-3}" --dist worksteal "$@"
 code=$?
 set -e
 if [ "$code" = 5 ]; then

@@ -24,6 +24,7 @@ import psycopg
 import pytest
 
 from aurora_helpers import SRC, free_ports, wait_for
+from labrunner.runtimes.docker import home_label as docker_home_label
 
 USER, PASSWORD, DATABASE = "master", "pw-Multi-AZ-2604", "appdb"
 HOSTS = ("host-a", "host-b")
@@ -294,7 +295,8 @@ def test_on_docker_the_aurora_image_runs_it_on_loopback_with_a_standby_that_refu
     assert result.code == 0, result
     try:
         containers = docker_runtime.client.containers.list(
-            filters={"label": "org.labrunner.service=rds-postgres-multiaz"})
+            filters={"label": ["org.labrunner.service=rds-postgres-multiaz",
+                              f"org.labrunner.home={docker_home_label()}"]})
         assert len(containers) == 1
         bindings = [b for found in containers[0].ports.values() if found for b in found]
         assert len(bindings) == 6 and {b["HostIp"] for b in bindings} == {"127.0.0.1"}, bindings
