@@ -10,7 +10,7 @@ import sys
 
 import psutil
 import pytest
-from pymongo import MongoClient
+from pymongo import MongoClient, uri_parser
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
@@ -91,6 +91,13 @@ def test_documentdb_wants_its_password_and_keeps_data_across_a_kill_and_a_down(c
         uri = _env_exports(cli)["MONGODB_URI"]
         with MongoClient(uri, serverSelectionTimeoutMS=10000) as learner:
             assert learner.get_default_database().products.find_one({"sku": "KEEP-1"})["tags"] == ["a", "b"]
+        # and so is the endpoint `status` prints and a step's {{ endpoint }} fills in. The master user
+        # is in admin, as on DocumentDB, where a URL without authSource=admin fails to log in (our
+        # stand-ins do not tell, so the URL's options are read)
+        shown = cli("status", "--json").json()["labs"][0]["services"][0]["endpoint"]
+        assert uri_parser.parse_uri(shown)["options"].get("authSource") == "admin", shown
+        with MongoClient(shown, serverSelectionTimeoutMS=10000) as learner:
+            assert learner.get_default_database().products.count_documents({"sku": "KEEP-1"}) == 1
         # no password, or the wrong one: refused (SCRAM authentication is on)
         with MongoClient(LOOPBACK, endpoint.port, directConnection=True, serverSelectionTimeoutMS=5000) as anon:
             with pytest.raises(OperationFailure):

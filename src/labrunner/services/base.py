@@ -39,6 +39,10 @@ class Endpoint:
 
     @property
     def url(self) -> str:
+        if self.scheme == "mongodb":     # the master user is in admin, as on DocumentDB: say so in the URL
+            from labrunner.services import mongo_client
+
+            return mongo_client.uri(self)
         if self.username:
             return f"{self.scheme}://{self.username}:{self.password}@{self.host}:{self.port}/{self.database}"
         return f"{self.scheme}://{self.host}:{self.port}"
