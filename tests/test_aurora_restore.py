@@ -85,6 +85,11 @@ def test_restore_to_a_time_is_exact_and_leaves_the_cluster_untouched(cli, runtim
     nodes = {n["name"]: n for n in cli("status", "--json").json()["labs"][0]["services"][0]["nodes"]}
     assert nodes["restored"]["alive"] and nodes["restored"]["port"] == restored.port
     assert f"RESTORED_URL='{restored.url}'" in cli("env").out
+    # and the restorable window, as `restore-to-time` without --time gives it
+    window = cli("restore-to-time", SERVICE).out.split("restorable window: earliest restorable time ")[1]
+    earliest = window.split(",")[0]
+    shown = cli("status").out
+    assert f"restorable window: {earliest} to " in " ".join(shown.split()), shown
 
     # A second restore, to a local "YYYY-MM-DD HH:MM:SS" second after the bad change, replaces the first.
     second = _next_second()

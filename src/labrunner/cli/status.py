@@ -8,8 +8,24 @@ def _service_rows(session) -> list[dict]:
     from labrunner import lifecycle
 
     return [{"service": name, "endpoint": session.endpoint(name).url, "standin": state.get("standin", ""),
-             "answering": lifecycle.probe(session, name) is None, "nodes": _nodes(session, name)}
+             "answering": lifecycle.probe(session, name) is None, "nodes": _nodes(session, name),
+             "notes": _notes(session, name)}
             for name, state in session.services.items()]
+
+
+def _notes(session, name) -> list[str]:
+    """A service's own extra lines (a cluster's restorable window); none when it does not answer."""
+    from labrunner import services
+    from labrunner.errors import LabrunnerError
+    from labrunner.services.base import hook
+
+    definition = services.get(name)
+    if not definition.status_notes:
+        return []
+    try:
+        return hook(definition.status_notes)(session.endpoint(name))
+    except (LabrunnerError, OSError):
+        return []
 
 
 def _nodes(session, name) -> list[dict]:
@@ -79,6 +95,8 @@ def command(lab_id, as_json):
                 lag = f", replay lag {node['lag']}" if node.get("lag") else ""
                 out.print(f"    {node['name']} ({node['zone']}): {node['role']} on 127.0.0.1:{node['port']} "
                           f"— {alive}{lag}")
+            for note in svc["notes"]:
+                out.print(f"    {note}", markup=False)
         if item["workspace"]:
             out.print(f"  workspace: {item['workspace']}")
         for i, step in enumerate(item["steps"], 1):

@@ -79,6 +79,15 @@ def nodes(endpoint: Endpoint) -> list[dict]:
     return rows
 
 
+def status_notes(endpoint: Endpoint) -> list[str]:
+    """For `labrunner status`: the window `restore-to-time` accepts, as the console shows Aurora's."""
+    window = restore_window(endpoint)
+    if not window.get("earliest_restorable_time"):
+        return []
+    return [f"restorable window: {window['earliest_restorable_time']} to {window['latest_restorable_time']} "
+            "(now); `labrunner restore-to-time aurora-postgresql --time T` restores into a new server"]
+
+
 def _restored_port(endpoint: Endpoint, restored: dict) -> int:
     try:
         return endpoint.port_of("restored")
@@ -273,6 +282,7 @@ SERVICE = Service(
     image_published=False,
     learner_client="labrunner.services.postgres:learner_client",
     nodes="labrunner.services.aurora_postgresql:nodes",
+    status_notes="labrunner.services.aurora_postgresql:status_notes",
     node_action="labrunner.services.aurora_postgresql:node_action",
     doctor_notes="labrunner.services.aurora_doctor:doctor_notes",
 )

@@ -138,6 +138,9 @@ class Service:
     # ACTION SERVICE/NODE` (node: a name, or "writer") and `labrunner failover SERVICE` (action
     # "failover", node the target or ""); returns the line to show.
     node_action: str = ""
+    # Extra `status` lines while it runs: "module:function", called with the Endpoint, returning
+    # lines — e.g. a cluster's restorable window for point-in-time restore.
+    status_notes: str = ""
     # Extra `doctor` lines: "module:function" returning [(item, ok, detail), ...] — e.g. a CPU
     # without AVX for MongoDB, or which Gremlin Server the local runtime would run.
     doctor_notes: str = ""
