@@ -26,12 +26,18 @@ def _columns(postgres, table):
     if not rows:
         found = [r[0] for r in postgres.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'shop'")]
-        fail(f"there is no table shop.{table} yet (tables in shop: {', '.join(found) or 'none'})")
+        close = [name for name in found if name.lower() == table]
+        why = (f" — \"{close[0]}\" was created with quotes, which keep capitals, so it is not {table}: "
+               f"ALTER TABLE shop.\"{close[0]}\" RENAME TO {table}") if close else ""
+        fail(f"there is no table shop.{table} yet (tables in shop: {', '.join(found) or 'none'}){why}")
     return {name: (kind, nullable == "YES") for name, kind, nullable in rows}
 
 
 def _expect_column(columns, table, name, kinds, not_null=True):
-    expect(name in columns, f"shop.{table} has no column '{name}' (it has: {', '.join(sorted(columns))})")
+    close = [c for c in columns if c.lower() == name and c != name]
+    why = (f" — \"{close[0]}\" was created with quotes, which keep capitals: "
+           f"ALTER TABLE shop.{table} RENAME COLUMN \"{close[0]}\" TO {name}") if close else ""
+    expect(name in columns, f"shop.{table} has no column '{name}' (it has: {', '.join(sorted(columns))}){why}")
     kind, nullable = columns[name]
     expect(kind in kinds, f"shop.{table}.{name} is {kind}; expected {' or '.join(sorted(kinds))}")
     if not_null:
@@ -70,7 +76,8 @@ def shop_schema_exists(postgres):
         fail(f"found a schema \"{close[0]}\" but not shop — unquoted names are folded to lower case, "
              "so create it as CREATE SCHEMA shop;")
     database = postgres.info.dbname
-    fail(f"there is no schema 'shop' in database {database} yet (schemas: {', '.join(schemas)})")
+    fail(f"there is no schema 'shop' in database {database} yet (schemas: {', '.join(schemas)}) — "
+         "from Python, nothing is kept until conn.commit() (or the end of a `with psycopg.connect(...)` block)")
 
 
 # ---- step 2: schema ----------------------------------------------------------
@@ -97,10 +104,13 @@ def orders_table_is_right(postgres):
 
 def orders_reference_customers(postgres):
     _columns(postgres, "orders")
+    # The target is named from the catalog, not from regclass::text: that drops the schema whenever
+    # it is on the search_path (ALTER ROLE ... SET search_path = shop is a common convenience).
     rows = postgres.execute(
-        "SELECT confrelid::regclass::text, "
+        "SELECT n.nspname || '.' || t.relname, "
         "(SELECT array_agg(attname) FROM pg_attribute WHERE attrelid = conrelid AND attnum = ANY (conkey)) "
-        "FROM pg_constraint WHERE conrelid = 'shop.orders'::regclass AND contype = 'f'").fetchall()
+        "FROM pg_constraint c JOIN pg_class t ON t.oid = c.confrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+        "WHERE c.conrelid = 'shop.orders'::regclass AND c.contype = 'f'").fetchall()
     targets = {target: list(cols) for target, cols in rows}
     expect("shop.customers" in targets, "shop.orders has no foreign key to shop.customers: an order could "
                                         "name a customer who does not exist (REFERENCES shop.customers)")
@@ -185,17 +195,31 @@ def orders_by_customer_uses_an_index(postgres):
     if nodes & {"Index Scan", "Index Only Scan", "Bitmap Index Scan"}:
         return f"the plan uses {', '.join(sorted(nodes & {'Index Scan', 'Index Only Scan', 'Bitmap Index Scan'}))}"
     indexes = postgres.execute(
-        "SELECT c.relname, array_agg(a.attname ORDER BY k.n) FROM pg_index i "
+        "SELECT c.relname, array_agg(coalesce(a.attname, '(an expression)') ORDER BY k.n), "
+        "pg_get_expr(i.indpred, i.indrelid), i.indisvalid FROM pg_index i "
         "JOIN pg_class c ON c.oid = i.indexrelid "
         "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
-        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-        "WHERE i.indrelid = 'shop.orders'::regclass AND NOT i.indisprimary GROUP BY c.relname ORDER BY 1").fetchall()
+        "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+        "WHERE i.indrelid = 'shop.orders'::regclass AND NOT i.indisprimary "
+        "GROUP BY c.relname, i.indpred, i.indrelid, i.indisvalid ORDER BY 1").fetchall()
+    leading = [(name, where, valid) for name, cols, where, valid in indexes if cols[0] == "customer_id"]
+    for name, where, valid in leading:
+        if not valid:
+            fail(f"index {name} on shop.orders (customer_id) is INVALID (a CREATE INDEX CONCURRENTLY that failed "
+                 f"or was interrupted), so the planner ignores it: DROP INDEX shop.{name}; then create it again")
+        if where:
+            fail(f"index {name} on shop.orders (customer_id) is partial (WHERE {where}): it holds only some orders, "
+                 "so it cannot answer customer_id = 42 for all of them and the plan is still a Seq Scan — "
+                 "create it without a WHERE clause")
+    if leading:
+        fail(f"index {leading[0][0]} leads with customer_id, but the planner still chose a Seq Scan for "
+             "customer_id = 42 — run ANALYZE shop.orders and look at EXPLAIN again")
     if indexes:
-        shown = "; ".join(f"{name} on ({', '.join(cols)})" for name, cols in indexes)
-        later = [name for name, cols in indexes if "customer_id" in cols]
+        shown = "; ".join(f"{name} on ({', '.join(cols)})" for name, cols, _, _ in indexes)
+        later = [name for name, cols, _, _ in indexes if "customer_id" in cols]
         why = (f" — customer_id is not its first column, and a lookup by customer_id can only start from an index "
                "that leads with it: (customer_id), or (customer_id, ...)") if later else ""
-        fail(f"shop.orders has an index, but not on customer_id (it starts with {indexes[0][1][0]}: {shown}){why}; "
+        fail(f"shop.orders has an index, but none that starts with customer_id ({shown}){why}; "
              "the plan is still a Seq Scan")
     fail("EXPLAIN SELECT * FROM shop.orders WHERE customer_id = 42 is still a Seq Scan: "
          "create an index on shop.orders (customer_id)")
@@ -269,6 +293,31 @@ def place_order_rolls_back_as_a_unit(answer, postgres):
                "transaction that is rolled back as a unit")
         expect(not result.ok, f"place_order returned {result.value!r} although {why}; expected it to "
                                "roll back and raise the error")
+    _connection_usable_after_a_failed_order(answer, postgres, customer)
+
+
+def _connection_usable_after_a_failed_order(answer, postgres, customer):
+    """An application keeps its connection: after an order fails, the next one on the same
+    connection must go through. Without conn.rollback() the connection stays in the failed
+    transaction and refuses every statement until the transaction is ended."""
+    bad, good = _free_order_id(postgres) + 10, _free_order_id(postgres) + 20
+    try:
+        first, second = answer.call_many("place_order.py", "place_order",
+                                         [(bad, customer, "9.99", None), (good, customer, "9.99", "SPRING10")],
+                                         connect="postgres", shared=True)
+        orders, discounts = _rows_for(postgres, good)
+    finally:
+        for oid in (bad, good):
+            _forget(postgres, oid)
+    if second.error_type in ("NotImplementedError", "Timeout", "MissingFunction", "Crash"):
+        fail(second.failure())
+    if not second.ok and second.error_type == "InFailedSqlTransaction":
+        fail(f"after a failed order, the next place_order on the same connection (order {good}) was refused: "
+             "\"current transaction is aborted\" — call conn.rollback() before raising the error again, or the "
+             "connection stays in the failed transaction")
+    expect(second.ok and orders == 1 and discounts == 1,
+           f"after a failed order, a good one on the same connection (order {good}) was not committed: "
+           f"{second.failure() if not second.ok else 'its rows are missing'}")
 
 
 # ---- step 6: read-only role ----------------------------------------------------------
@@ -290,6 +339,7 @@ def reporting_can_log_in(postgres_connect):
 
 def reporting_can_read_shop(postgres, postgres_connect):
     import psycopg
+    from psycopg import sql
 
     tables = [r[0] for r in postgres.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'shop' ORDER BY tablename")]
@@ -300,7 +350,7 @@ def reporting_can_read_shop(postgres, postgres_connect):
         with _as_reporting(postgres_connect) as conn:
             for table in tables + [probe]:
                 try:
-                    conn.execute(f"SELECT count(*) FROM shop.{table}")
+                    conn.execute(sql.SQL("SELECT count(*) FROM shop.{}").format(sql.Identifier(table)))
                 except psycopg.errors.InsufficientPrivilege:
                     if table == probe:
                         fail("reporting can read today's tables but not one created later: "
@@ -326,8 +376,8 @@ def _expect_reach_is_shop_only(postgres):
              f"schema shop — REVOKE {wide[0]} FROM reporting, and grant only USAGE on shop and SELECT on its tables")
     for (table,) in postgres.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'shop' ORDER BY 1").fetchall():
         for privilege in WRITES:
-            if postgres.execute("SELECT has_table_privilege('reporting', %s, %s)",
-                                (f"shop.{table}", privilege)).fetchone()[0]:
+            if postgres.execute("SELECT has_table_privilege('reporting', format('shop.%%I', %s::text), %s)",
+                                (table, privilege)).fetchone()[0]:
                 fail(f"reporting may {privilege} on shop.{table}: a reporting role must only read — "
                      f"REVOKE {privilege} ON shop.{table} FROM reporting (or REVOKE ALL, then GRANT SELECT)")
     expect(not postgres.execute("SELECT has_schema_privilege('reporting', 'shop', 'CREATE')").fetchone()[0],

@@ -101,3 +101,28 @@ def parameter_for_the_database_only(postgres):
 def tar_dump_not_restored(session, workspace, lab):
     """A tar-format dump, but the schema was never dropped and restored."""
     _solutions(lab).run_tool(session, workspace, "pg_dump", "-Ft", "-n", "shop", "-f", "shop.tar")
+
+
+def place_order_without_rollback(postgres, workspace):
+    """Both INSERTs and one commit, but no rollback on an error: the caller's connection stays in
+    the failed transaction and refuses the next order."""
+    postgres.execute("CREATE TABLE shop.discounts_used ("
+                     "order_id integer PRIMARY KEY REFERENCES shop.orders (order_id), code text NOT NULL)")
+    workspace.file("place_order.py").write_text('''
+def place_order(conn, order_id, customer_id, total, discount_code):
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO shop.orders (order_id, customer_id, ordered_at, total) "
+                    "VALUES (%s, %s, now(), %s)", (order_id, customer_id, total))
+        cur.execute("INSERT INTO shop.discounts_used (order_id, code) VALUES (%s, %s)",
+                    (order_id, discount_code))
+    conn.commit()
+    return order_id
+''')
+
+
+
+def partial_index_on_customer_id(postgres):
+    """The right column, but a partial index: only big orders are in it, so customer 42's
+    lookup cannot use it."""
+    postgres.execute("CREATE INDEX orders_big_by_customer_idx ON shop.orders (customer_id) WHERE total > 100")
+    postgres.execute("ANALYZE shop.orders")

@@ -128,3 +128,63 @@ def snapshot_in_directory_format(postgres, session, workspace, lab):
 def snapshot_as_plain_sql(postgres, session, workspace, lab):
     _dump_drop_restore(postgres, session, workspace, lab, ["-f", "shop.sql"],
                        ["psql", "-v", "ON_ERROR_STOP=1", "-f", "shop.sql"])
+
+
+# ---- added by review: shapes learners write ----
+def tables_with_search_path_on_the_database(postgres, session, workspace, lab):
+    """search_path set for the database (every new session starts in shop), tables and the
+    foreign key written without the schema name."""
+    postgres.execute(f"ALTER DATABASE {postgres.info.dbname} SET search_path = shop, public")
+    _psql(session, workspace, lab,
+          "CREATE TABLE customers (customer_id int PRIMARY KEY, name text NOT NULL, email text NOT NULL, "
+          "country text NOT NULL, UNIQUE (email))",
+          "CREATE TABLE orders (order_id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers, "
+          "ordered_at timestamptz NOT NULL, total numeric(10,2) NOT NULL CHECK (total >= 0))")
+
+
+PLACE_ORDER_AUTOCOMMIT_BLOCK = '''
+def place_order(conn, order_id, customer_id, total, discount_code):
+    """Autocommit on, and one explicit transaction block around both rows."""
+    conn.autocommit = True
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("INSERT INTO shop.orders (order_id, customer_id, ordered_at, total) "
+                    "VALUES (%s, %s, now(), %s)", (order_id, customer_id, total))
+        cur.execute("INSERT INTO shop.discounts_used VALUES (%s, %s)", (order_id, discount_code))
+    return order_id
+'''
+
+
+def place_order_autocommit_with_a_transaction_block(session, workspace, lab):
+    _psql(session, workspace, lab, "CREATE TABLE shop.discounts_used (order_id integer PRIMARY KEY "
+                                   "REFERENCES shop.orders, code text NOT NULL)")
+    workspace.file("place_order.py").write_text(PLACE_ORDER_AUTOCOMMIT_BLOCK, encoding="utf-8")
+
+
+def reporting_with_an_extra_table_with_capitals(postgres):
+    """Extra harmless data: a quoted, capitalised archive table in shop, readable like the rest."""
+    postgres.execute('CREATE TABLE shop."Orders2023" (LIKE shop.orders)')
+    postgres.execute("CREATE ROLE reporting WITH LOGIN PASSWORD 'read-only-please'")
+    postgres.execute("GRANT USAGE ON SCHEMA shop TO reporting")
+    postgres.execute("GRANT SELECT ON ALL TABLES IN SCHEMA shop TO reporting")
+    postgres.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO reporting")
+
+
+PLACE_ORDER_WITH_SQL_BEGIN = '''
+def place_order(conn, order_id, customer_id, total, discount_code):
+    """BEGIN, COMMIT and ROLLBACK written as SQL, as in psql."""
+    try:
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO shop.orders VALUES (%s, %s, now(), %s)", (order_id, customer_id, total))
+        conn.execute("INSERT INTO shop.discounts_used VALUES (%s, %s)", (order_id, discount_code))
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return order_id
+'''
+
+
+def place_order_with_sql_begin_and_commit(session, workspace, lab):
+    _psql(session, workspace, lab, "CREATE TABLE shop.discounts_used (order_id integer PRIMARY KEY "
+                                   "REFERENCES shop.orders, code text NOT NULL)")
+    workspace.file("place_order.py").write_text(PLACE_ORDER_WITH_SQL_BEGIN, encoding="utf-8")
