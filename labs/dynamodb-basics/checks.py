@@ -168,7 +168,8 @@ def songs_by_artist_matches_data(answer, dynamodb_resource):
     table = _table(dynamodb_resource)
     artist = _check_artist()
     seeded = [{"Artist": artist, "SongTitle": title, "Year": 2000 + n, "Plays": n}
-              for n, title in enumerate(["Ridge Line", "Ridgeback", "River Glass", "Ridge Walk", "Quarry"])]
+              for n, title in enumerate(["Ridge Line", "Ridgeback", "River Glass", "Ridge Walk", "Quarry",
+                                         "ridge demo"])]   # begins_with is case-sensitive: not a 'Ridge' song
     cases = [(artist, "Ridge"), ("Saffron Radar", "Blue"), ("Kettle and Compass", "Road"),
              ("The Lint Collectors", "Lost"), ("Static Meadow", "Night"), ("Mothwing Choir", "Zz")]
     _seed(table, seeded)
@@ -184,19 +185,23 @@ def songs_by_artist_matches_data(answer, dynamodb_resource):
         if got == want:
             continue
         expect(isinstance(got, list), f"{call} returned {got!r}; expected a list of SongTitle strings: {want!r}")
+        not_text = [t for t in got if not isinstance(t, str)]
+        if not_text:
+            fail(f"{call} returned a list holding {not_text[0]!r}; expected SongTitle strings only: {want!r} — "
+                 "take item['SongTitle'] from each item of the response")
         if sorted(got, key=str) == want:
             order = "reverse sort-key order" if got == want[::-1] else "an order of its own"
             fail(f"{call} returned the right songs in {order}: {got!r}; expected them as DynamoDB gives them, "
                  f"in sort-key order: {want!r} — drop ScanIndexForward=False and any sorting of your own")
         off_prefix = [t for t in got if isinstance(t, str) and not t.startswith(prefix)]
         if off_prefix:
-            fail(f"{call} returned {off_prefix[0]!r}, which does not start with {prefix!r} — add "
+            fail(f"{call} returned {off_prefix[0]!r}, which does not start with {prefix!r} (case counts) — add "
                  "begins_with(SongTitle, :prefix) to the key condition (full result: "
                  f"{got!r}; expected {want!r})")
         note = ""
         if who == artist and not set(got) & {item["SongTitle"] for item in seeded}:
-            note = (" — that artist was added by the check just now, so the answer must come from the table, "
-                    "not from a list in your code")
+            note = (" — that artist was added by the check just now, so the answer must come from the table your "
+                    "function is given (its `table` argument), not from a list in your code or another table")
         fail(f"{call} returned {got!r}; expected {want!r}{note}")
 
 
@@ -431,6 +436,23 @@ def remove_if_unplayed_keeps_played_songs(answer, dynamodb_resource):
                         "ConditionExpression='Plays = :zero' so DynamoDB refuses the delete")
     expect(result.value is False, f"remove_if_unplayed returned {result.value!r} for a song with 12 plays; "
                                   "expected False (kept)")
+
+
+def remove_if_unplayed_refuses_missing_song(answer, dynamodb_resource):
+    table = _table(dynamodb_resource)
+    key = {"Artist": _check_artist(), "SongTitle": "No Such Song"}
+    result = answer.call("remove_song.py", "remove_if_unplayed", key["Artist"], key["SongTitle"], table=TABLE)
+    created = table.get_item(Key=key, ConsistentRead=True).get("Item")
+    if created:
+        table.delete_item(Key=key)
+    if result.error_type == "ConditionalCheckFailedException":
+        fail("remove_if_unplayed let ConditionalCheckFailedException escape for a song that does not exist; "
+             "catch it and return False")
+    _value(result)
+    expect(result.value is False,
+           f"remove_if_unplayed returned {result.value!r} for a song that is not in Music; expected False "
+           "(nothing was deleted) — a missing item has no Plays, so the condition 'Plays = :zero' refuses it; "
+           "a condition that also lets a missing Plays through, such as attribute_not_exists(Plays), does not")
 
 
 def remove_if_unplayed_is_atomic(answer, dynamodb_resource, lab_dir):

@@ -184,6 +184,30 @@ def songs_by_artist(table, artist, title_prefix):
 ''')
 
 
+def query_returns_items(workspace):
+    """Returns the items the Query gave back, not their titles."""
+    _write(workspace, "query_songs.py", '''
+from boto3.dynamodb.conditions import Key
+
+
+def songs_by_artist(table, artist, title_prefix):
+    return table.query(KeyConditionExpression=Key("Artist").eq(artist)
+                       & Key("SongTitle").begins_with(title_prefix))["Items"]
+''')
+
+
+def query_ignores_case(workspace):
+    """Queries the artist and compares titles case-blind in Python: begins_with is case-sensitive."""
+    _write(workspace, "query_songs.py", '''
+from boto3.dynamodb.conditions import Key
+
+
+def songs_by_artist(table, artist, title_prefix):
+    items = table.query(KeyConditionExpression=Key("Artist").eq(artist))["Items"]
+    return [i["SongTitle"] for i in items if i["SongTitle"].lower().startswith(title_prefix.lower())]
+''')
+
+
 def record_play_read_modify_write(workspace):
     """Read Plays, add 1 in Python, write it back with a condition: the race step 4 warns of."""
     _write(workspace, "record_play.py", '''
@@ -252,6 +276,20 @@ def remove_lets_error_escape(workspace):
 def remove_if_unplayed(table, artist, song_title):
     table.delete_item(Key={"Artist": artist, "SongTitle": song_title},
                       ConditionExpression="Plays = :zero", ExpressionAttributeValues={":zero": 0})
+    return True
+''')
+
+
+def remove_missing_counts_as_unplayed(workspace):
+    """'No Plays attribute' taken as unplayed: a delete of a song that is not there reports True."""
+    _write(workspace, "remove_song.py", '''
+def remove_if_unplayed(table, artist, song_title):
+    try:
+        table.delete_item(Key={"Artist": artist, "SongTitle": song_title},
+                          ConditionExpression="attribute_not_exists(Plays) OR Plays = :zero",
+                          ExpressionAttributeValues={":zero": 0})
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return False
     return True
 ''')
 

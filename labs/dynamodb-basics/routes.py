@@ -113,6 +113,22 @@ def songs_by_artist(table, artist, title_prefix):
 ''')
 
 
+def query_with_resource_client_expression(workspace):
+    """The resource's own client with a hand-written key condition, a projection and a paging loop."""
+    _write(workspace, "query_songs.py", '''
+def songs_by_artist(table, artist, title_prefix):
+    titles, more = [], {}
+    while True:
+        page = table.meta.client.query(
+            TableName=table.name, KeyConditionExpression="Artist = :a AND begins_with(SongTitle, :p)",
+            ExpressionAttributeValues={":a": artist, ":p": title_prefix}, ProjectionExpression="SongTitle", **more)
+        titles += [item["SongTitle"] for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return titles
+        more["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+''')
+
+
 # ---- step 4 -------------------------------------------------------------------
 
 def record_play_with_set(workspace):
@@ -232,6 +248,32 @@ def songs_in_genre(table, genre, from_year):
 ''')
 
 
+def genre_index_keys_only_with_between(dynamodb, workspace):
+    """A KEYS_ONLY index (cheaper; SongTitle is a table key, so it is projected anyway) and a BETWEEN query
+    through a low-level client of the learner's own."""
+    dynamodb.update_table(
+        TableName=TABLE,
+        AttributeDefinitions=[{"AttributeName": "Genre", "AttributeType": "S"},
+                              {"AttributeName": "Year", "AttributeType": "N"}],
+        GlobalSecondaryIndexUpdates=[{"Create": {
+            "IndexName": "GenreIndex",
+            "KeySchema": [{"AttributeName": "Genre", "KeyType": "HASH"},
+                          {"AttributeName": "Year", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
+    _wait_for_index(dynamodb)
+    _write(workspace, "genre_query.py", '''
+import boto3
+
+
+def songs_in_genre(table, genre, from_year):
+    pages = boto3.client("dynamodb").get_paginator("query").paginate(
+        TableName=table.name, IndexName="GenreIndex",
+        KeyConditionExpression="Genre = :g AND #y BETWEEN :from AND :to", ExpressionAttributeNames={"#y": "Year"},
+        ExpressionAttributeValues={":g": {"S": genre}, ":from": {"N": str(from_year)}, ":to": {"N": "9999"}})
+    return [item["SongTitle"]["S"] for page in pages for item in page["Items"]]
+''')
+
+
 # ---- step 6 -------------------------------------------------------------------
 
 def remove_with_partiql(workspace):
@@ -289,6 +331,21 @@ def remove_if_unplayed(table, artist, song_title):
     except client.exceptions.ConditionalCheckFailedException:
         return False
     return "Attributes" in reply
+''')
+
+
+def remove_with_condition_object(workspace):
+    """boto3's Attr condition and the client's own exception class, instead of a string and error codes."""
+    _write(workspace, "remove_song.py", '''
+from boto3.dynamodb.conditions import Attr
+
+
+def remove_if_unplayed(table, artist, song_title):
+    try:
+        table.delete_item(Key={"Artist": artist, "SongTitle": song_title}, ConditionExpression=Attr("Plays").eq(0))
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
 ''')
 
 
