@@ -8,6 +8,8 @@ The truth comes from the lab's own copy of shop.py, never the learner's.
 import importlib.util
 import random
 import statistics
+import threading
+import time
 from decimal import Decimal
 
 from labrunner.checks import expect, fail
@@ -17,6 +19,7 @@ READS_EACH = 8             # ... this many times each: 5 misses and 35 hits at b
 MIN_HIT_RATIO = 0.8
 MIN_SPEED_UP = 5          # cached p50 at least this many times below the database's (~100× here)
 MAX_TTL = 3600
+MIN_TTL = 5                # seconds: a report gone sooner is no cache (a TTL meant in seconds, given in ms)
 CACHE_FUNCTIONS = {"file": "cache.py", "connect": ["postgres", "elasticache"], "shared": True,
                    "timeout": 40}
 
@@ -176,20 +179,29 @@ def cached_reads_are_faster(answer, elasticache, postgres, lab_dir):
 # ---- step 3: ttl --------------------------------------------------------------------------
 
 def _ttl_problem(cache, key, when: str) -> str:
-    ttl = cache.ttl(key)
-    if ttl == -1:
+    ttl_ms = cache.pttl(key)
+    if ttl_ms == -1:
         return (f"{key} has no TTL{when} (TTL {key} says -1): a cached report would stay, stale, until memory "
                 "runs out — SET it with ex=TTL_SECONDS")
-    if ttl > MAX_TTL:
-        return f"{key} expires in {ttl:,} s{when}: that is more than an hour of stale prices; use TTL_SECONDS (300)"
+    if ttl_ms > MAX_TTL * 1000:
+        return (f"{key} expires in {ttl_ms // 1000:,} s{when}: that is more than an hour of stale prices; use "
+                "TTL_SECONDS (300)")
+    if 0 <= ttl_ms < MIN_TTL * 1000:
+        return (f"{key} expires in {ttl_ms:,} ms{when}: gone before the next visitor comes. px= (PX, PEXPIRE) "
+                "counts milliseconds, ex= (EX, EXPIRE) seconds — use ex=TTL_SECONDS")
     return ""
 
 
 def cached_reports_expire(answer, elasticache, postgres):
     product_id, name = _uncached_product(postgres, elasticache)
+    expired = elasticache.info("stats")["expired_keys"]
     (result,) = _run(answer, ("product_report", (product_id,)))
     result.value_or_fail()
     keys = _report_keys(elasticache, name)
+    if not keys and elasticache.info("stats")["expired_keys"] > expired:
+        fail(f"product_report(db, cache, {product_id}) cached the report of {name}, and it had expired already "
+             "when the check looked a moment later (expired_keys in INFO stats went up): a TTL of milliseconds? "
+             "px= (PX) counts milliseconds, ex= (EX) seconds — use ex=TTL_SECONDS")
     expect(keys, f"product_report(db, cache, {product_id}) left no copy of the report of {name} in the cache")
     for key in keys:
         problem = _ttl_problem(elasticache, key, "")
@@ -221,6 +233,31 @@ def _written(postgres, product_id, new_price, update) -> None:
                                   "of truth, first, and commit (set_price commits; a bare UPDATE needs db.commit())")
 
 
+def _update_while_a_reader_waits(answer, elasticache, postgres, product_id, new_price, name):
+    """update_price with the product's row locked by the check, so its UPDATE waits; once it
+    waits, anything it did first is done. If the cached report is already gone by then, the
+    delete came before the write: the check reads through product_report (the reader who slips
+    in between, and sees the old price), then lets the UPDATE go. Returns (update, early)."""
+    box: dict = {}
+    worker = threading.Thread(target=lambda: box.update(result=_run(answer, ("update_price", (product_id,
+                                                                                                new_price)))[0]))
+    early = False
+    with postgres.transaction():
+        postgres.execute("SELECT 1 FROM products WHERE id = %s FOR UPDATE", (product_id,))
+        worker.start()
+        deadline = time.monotonic() + CACHE_FUNCTIONS["timeout"]
+        while worker.is_alive() and time.monotonic() < deadline:
+            if postgres.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
+                break                                   # update_price waits for the check's lock
+            time.sleep(0.02)
+        if worker.is_alive() and not _report_keys(elasticache, name):
+            early = True
+            (reader,) = _run(answer, ("product_report", (product_id,)))
+            reader.value_or_fail()
+    worker.join()
+    return box["result"], early
+
+
 def no_stale_read_after_update(answer, elasticache, postgres):
     """Each call in a process of its own, with its own connections: nothing the check runs can
     commit what update_price left pending."""
@@ -229,10 +266,15 @@ def no_stale_read_after_update(answer, elasticache, postgres):
     try:
         (first,) = _run(answer, ("product_report", (product_id,)))
         first.value_or_fail()
-        (update,) = _run(answer, ("update_price", (product_id, new_price)))
+        update, early = _update_while_a_reader_waits(answer, elasticache, postgres, product_id, new_price, name)
         _written(postgres, product_id, new_price, update)
         (again,) = _run(answer, ("product_report", (product_id,)))
         report = again.value_or_fail()
+        if early and _price(report) != new_price:
+            fail(f"stale read: update_price(db, cache, {product_id}, '{new_price}') deleted the cached report before "
+                 "the new price was in PostgreSQL. A reader in between (the check read the product while the UPDATE "
+                 f"waited) missed, read the old price and cached it again: product_report now says {_price(report)!r} "
+                 "and will until the TTL ends — delete the key after set_price, not before")
         expect(_price(report) == new_price, _stale_read(product_id, new_price, report))
     finally:
         _restore(postgres, elasticache, product_id, name, before)
@@ -260,5 +302,24 @@ def read_after_update_hits_the_cache(answer, elasticache, postgres):
             problem = _ttl_problem(elasticache, key, " after update_price")
             if problem:
                 fail(problem + " (write-through must set the TTL too)")
+    finally:
+        _restore(postgres, elasticache, product_id, name, before)
+    _written_through_uncached_has_a_ttl(answer, elasticache, postgres)
+
+
+def _written_through_uncached_has_a_ttl(answer, elasticache, postgres):
+    """A price change of a product nobody has read: a report written through now has no old TTL
+    to keep (SET ... KEEPTTL), so it needs its own."""
+    product_id, name = _uncached_product(postgres, elasticache)
+    before, new_price = _price_change(postgres, product_id)
+    try:
+        (update,) = _run(answer, ("update_price", (product_id, new_price)))
+        _written(postgres, product_id, new_price, update)
+        for key in _report_keys(elasticache, name):
+            problem = _ttl_problem(elasticache, key, f" after update_price of product {product_id}, which was "
+                                                     "not cached before")
+            if problem:
+                fail(problem + " (KEEPTTL keeps a TTL only where the key had one: the write-through SET needs "
+                               "ex=TTL_SECONDS)")
     finally:
         _restore(postgres, elasticache, product_id, name, before)

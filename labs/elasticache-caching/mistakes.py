@@ -3,7 +3,8 @@
 Each wrong cache.py is a reference version with one change, made here.
 """
 
-LAZY, INVALIDATE, WRITE_THROUGH = "cache-2-lazy-loading.py", "cache-4-invalidate.py", "cache-5-write-through.py"
+LAZY, TTL, INVALIDATE, WRITE_THROUGH = ("cache-2-lazy-loading.py", "cache-3-ttl.py", "cache-4-invalidate.py",
+                                        "cache-5-write-through.py")
 
 
 def order_lines_missing(postgres, lab):
@@ -54,3 +55,28 @@ def update_without_commit(workspace):
     workspace.install_variant("cache.py", INVALIDATE, {
         "    set_price(db, product_id, price)\n":
         "    db.execute(\"UPDATE products SET price = %s WHERE id = %s\", (str(price), product_id))\n"})
+
+
+def deletes_before_the_write(workspace):
+    """DEL first, then the UPDATE: a reader in between caches the old price again."""
+    workspace.install_variant("cache.py", INVALIDATE, {
+        "    set_price(db, product_id, price)\n    cache.delete(cache_key(product_id))\n":
+        "    cache.delete(cache_key(product_id))\n    set_price(db, product_id, price)\n"})
+
+
+def forgets_to_invalidate(workspace):
+    """Cache-aside with a TTL, and update_price left as it was: the TTL alone keeps the old price."""
+    workspace.install_variant("cache.py", TTL, {})
+
+
+def ttl_in_milliseconds(workspace):
+    """px= where ex= was meant: 300 milliseconds, not 300 seconds."""
+    workspace.install_variant("cache.py", LAZY, {
+        "        cache.set(cache_key(product_id), json.dumps(report))\n":
+        "        cache.set(cache_key(product_id), json.dumps(report), px=TTL_SECONDS)\n"})
+
+
+def write_through_keeping_the_old_ttl(workspace):
+    """SET ... KEEPTTL: fine where the report was cached, no TTL at all where it was not."""
+    done = "    report = report_from_db(db, product_id)\n    cache.set(cache_key(product_id), json.dumps(report)"
+    workspace.install_variant("cache.py", WRITE_THROUGH, {done + ", ex=TTL_SECONDS)\n": done + ", keepttl=True)\n"})

@@ -67,3 +67,26 @@ def write_through_in_a_transaction(workspace):
         "        pipe.set(cache_key(product_id), json.dumps(report))\n"
         "        pipe.expire(cache_key(product_id), TTL_SECONDS)\n"
         "        pipe.execute()\n"})
+
+
+def invalidate_twice_around_the_write(workspace):
+    """Delete, write, delete again (a "double delete"): the first delete changes nothing, the
+    second removes whatever a reader cached in between."""
+    workspace.install_variant("cache.py", INVALIDATE, {
+        "    set_price(db, product_id, price)\n    cache.delete(cache_key(product_id))\n":
+        "    cache.delete(cache_key(product_id))\n"
+        "    set_price(db, product_id, price)\n"
+        "    cache.delete(cache_key(product_id))\n"})
+
+
+def write_through_already_in_step_4(workspace):
+    """Reading ahead: the new report replaces the old one instead of a delete."""
+    workspace.install_solution("cache.py", source=WRITE_THROUGH)
+
+
+def ttl_with_set_then_expire(workspace):
+    """SET, then EXPIRE in a second command; and the TTL counted in milliseconds, as PX wants."""
+    workspace.install_variant("cache.py", TTL, {
+        "        cache.set(cache_key(product_id), json.dumps(report), ex=TTL_SECONDS)\n":
+        "        cache.set(cache_key(product_id), json.dumps(report))\n"
+        "        cache.pexpire(cache_key(product_id), TTL_SECONDS * 1000)\n"})
