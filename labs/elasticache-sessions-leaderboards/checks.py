@@ -44,7 +44,8 @@ def _new_session_data():
                               "theme": random.choice(["dark", "light", "sepia"]), "visit": _tag()}
 
 
-def session_round_trip(answer):
+def session_round_trip(answer, elasticache):
+    expired = elasticache.info("stats")["expired_keys"]
     (user, data), (user2, data2) = _new_session_data(), _new_session_data()
     created = _values(_run(answer, "sessions.py", ("create_session", (user, data, 60)),
                            ("create_session", (user2, data2, 60))))
@@ -58,6 +59,15 @@ def session_round_trip(answer):
                                    ("load_session", (unknown,))))
     want = {"user_id": user, **data}
     kept = isinstance(loaded, dict) and all(loaded.get(key) == value for key, value in want.items())
+    if not kept and loaded is None:
+        if created[0].startswith("session:") and elasticache.exists(created[0]):
+            fail(f"create_session returned {created[0]!r}, the session's key, and load_session(r, {created[0]!r}) "
+                 f"then looked up session:{created[0]} and found nothing — return the id alone "
+                 "(secrets.token_urlsafe(16)); load_session adds session: to it")
+        if elasticache.info("stats")["expired_keys"] > expired:
+            fail(f"load_session(r, {created[0]!r}) returned None: the session, created with ttl_seconds=60, had "
+                 "expired already (expired_keys in INFO stats went up) — PEXPIRE and px= count milliseconds, "
+                 "EXPIRE and ex= seconds: give the key ttl_seconds as seconds")
     expect(kept, f"load_session(r, {created[0]!r}) returned {loaded!r}; expected {want!r}")
     expect(missing is None, f"load_session(r, {unknown!r}) returned {missing!r} for a session that does not "
                             "exist; expected None (HGETALL of a missing key gives {})")
@@ -168,6 +178,9 @@ def top_is_highest_first(answer):
     if got == lowest:
         fail(f"top(r, {board!r}, 3) came back lowest score first: {got}; a leaderboard ranks the highest score "
              "first — ZRANGE key 0 2 REV WITHSCORES (or ZREVRANGE)")
+    if len(got) == len(want) + 1 and got[:len(want)] == want:
+        fail(f"top(r, {board!r}, 3) returned {len(got)} players: {got} — ZRANGE's stop index is inclusive, so the "
+             "first n are 0 to n - 1")
     expect(got == want, f"top(r, {board!r}, 3) returned {got}; expected {want}")
     everyone = _pairs(results[-1].value_or_fail())
     expect(len(everyone) == len(scores), f"top(r, {board!r}, 20) on a board of {len(scores)} players returned "

@@ -77,3 +77,19 @@ def load_session_renews_the_ttl(workspace):
 def counters_expire_after_a_minute(workspace):
     workspace.install_variant("analytics.py", "analytics.py", {"    pipe.expire(key, COUNTER_TTL)\n":
                                                                "    pipe.expire(key, 60)\n"})
+
+
+def create_session_returns_the_key(workspace):
+    """Hands back session:<id>, the key, where the id was asked for."""
+    workspace.install_variant("sessions.py", "sessions.py", {"    return session_id\n": "    return key\n"})
+
+
+def session_ttl_with_pexpire(workspace):
+    """PEXPIRE with the seconds: a session of 60 s lives 60 ms."""
+    workspace.install_variant("sessions.py", "sessions.py",
+                              {"    pipe.expire(key, ttl_seconds)\n": "    pipe.pexpire(key, ttl_seconds)\n"})
+
+
+def top_one_too_many(workspace):
+    """ZRANGE key 0 n: the stop index is inclusive, so n + 1 players."""
+    workspace.install_variant("leaderboard.py", TOP, {"n - 1, desc=True, withscores=True": "n, desc=True, withscores=True"})

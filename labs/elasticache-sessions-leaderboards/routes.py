@@ -189,3 +189,47 @@ def counters_expiring_an_hour_after_their_minute(workspace):
 
 def consume_acknowledging_in_one_call(workspace):
     _write(workspace, "stream.py", CONSUME_ACKING_ONCE)
+
+
+SESSIONS_PLAIN_COMMANDS = '''
+import uuid
+
+SESSION_TTL = 1800
+
+
+def create_session(r, user_id, data, ttl_seconds=SESSION_TTL):
+    """HSET, then EXPIRE, as two commands (no pipeline); a uuid4 for the id."""
+    session_id = str(uuid.uuid4())
+    r.hset("session:" + session_id, mapping={"user_id": user_id, **data})
+    r.expire("session:" + session_id, ttl_seconds)
+    return session_id
+
+
+def load_session(r, session_id):
+    if not r.exists("session:" + session_id):
+        return None
+    return r.hgetall("session:" + session_id)
+'''
+
+TOP_WITH_ZADD_INCR = '''
+def add_points(r, board, player, points):
+    """ZADD ... INCR adds to the score like ZINCRBY, and returns the new total too."""
+    return r.zadd(f"leaderboard:{board}", {player: points}, incr=True)
+
+
+def top(r, board, n):
+    return [(member, int(score)) for member, score in
+            r.zrange(f"leaderboard:{board}", 0, n - 1, desc=True, withscores=True)]
+
+
+def rank(r, board, player):
+    raise NotImplementedError
+'''
+
+
+def sessions_with_two_plain_commands(workspace):
+    _write(workspace, "sessions.py", SESSIONS_PLAIN_COMMANDS)
+
+
+def top_with_zadd_incr(workspace):
+    _write(workspace, "leaderboard.py", TOP_WITH_ZADD_INCR)
