@@ -19,6 +19,8 @@ data = load("bookshop_data", __file__)
 REPORTING_PASSWORD = "read-only-please"
 WEEK = ("2024-06-01", "2024-06-08")
 CHECK_VIOLATIONS = {3819, 4025}           # MySQL "Check constraint ... is violated", MariaDB CONSTRAINT_FAILED
+NOTHING_KEPT = (" — the table is empty: from Python, PyMySQL keeps nothing until conn.commit() (its connections "
+                "are not in autocommit mode), so a load without a commit is undone when the connection closes")
 DUMP_TOOLS = {"mysql": ("mysqldump", "mysql"), "mariadb": ("mariadb-dump", "mariadb")}
 
 CHECKS = ["shop_database_exists", "customers_table_is_right", "orders_table_is_right", "tables_use_innodb",
@@ -31,10 +33,13 @@ SOLUTIONS = ["create_shop_database", "create_tables", "load_csv", "create_orders
 MISTAKES = ["database_named_with_capitals", "tables_in_myisam", "orders_without_foreign_key", "customers_only",
             "index_on_total", "reporting_with_all_privileges", "slow_log_without_threshold", "dump_without_restore",
             "total_check_refuses_free_orders", "index_with_ordered_at_second", "reporting_reads_every_database",
-            "slow_log_threshold_in_milliseconds", "dump_not_restored", "tables_without_auto_increment"]
+            "slow_log_threshold_in_milliseconds", "dump_not_restored", "tables_without_auto_increment",
+            "foreign_key_to_customers_in_another_database", "load_without_commit", "reporting_may_drop_tables",
+            "reporting_only_from_localhost"]
 ROUTES = ["database_from_the_client", "tables_with_bigint_and_column_checks", "load_data_from_the_client",
           "composite_index_starting_with_ordered_at", "reporting_through_a_default_role", "slow_log_from_the_client",
-          "dump_without_databases_restored_into_shop"]
+          "dump_without_databases_restored_into_shop", "tables_with_capitalised_column_names",
+          "reporting_table_by_table", "dump_gzipped_and_restored"]
 
 
 # ---- helpers ---------------------------------------------------------------
@@ -50,8 +55,12 @@ def _columns(db, table):
                      "WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = %s", (table,))
     if not rows:
         found = [r[0] for r in _rows(db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop'")]
-        fail(f"there is no table shop.{table} yet (tables in shop: {', '.join(found) or 'none'})")
-    return {name: (kind.lower(), nullable == "YES", extra.lower()) for name, kind, nullable, extra in rows}
+        close = [name for name in found if name.lower() == table]
+        why = (f" — table names are case-sensitive on Linux (and on RDS), so {close[0]} is not {table}: "
+               f"RENAME TABLE shop.{close[0]} TO shop.{table}") if close else ""
+        fail(f"there is no table shop.{table} yet (tables in shop: {', '.join(found) or 'none'}){why}")
+    # Column names are not case-sensitive in MySQL or MariaDB: Customer_ID is customer_id.
+    return {name.lower(): (kind.lower(), nullable == "YES", extra.lower()) for name, kind, nullable, extra in rows}
 
 
 def _expect_column(columns, table, name, kinds, auto_increment=False):
@@ -71,7 +80,7 @@ def _keys(db, table, constraint_type):
                  (table, constraint_type))
     keys: dict = {}
     for name, column in rows:
-        keys.setdefault(name, []).append(column)
+        keys.setdefault(name, []).append(column.lower())
     return list(keys.values())
 
 
@@ -117,7 +126,9 @@ def orders_table_is_right(db):
 def tables_use_innodb(db):
     engines = dict(_rows(db, "SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' "
                              "AND TABLE_NAME IN ('customers', 'orders')"))
-    expect(engines, "there are no tables shop.customers and shop.orders yet")
+    for table in ("customers", "orders"):
+        if table not in engines:
+            _columns(db, table)            # names the table that is missing (and a near miss in case)
     for table, engine in sorted(engines.items()):
         expect(engine == "InnoDB", f"shop.{table} uses the {engine} storage engine; expected InnoDB — {engine} "
                                    "ignores foreign keys and transactions (ALTER TABLE ... ENGINE=InnoDB)")
@@ -125,10 +136,16 @@ def tables_use_innodb(db):
 
 def orders_reference_customers(db):
     _columns(db, "orders")
-    rows = _rows(db, "SELECT COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM "
-                     "information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders' "
+    rows = _rows(db, "SELECT COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "
+                     "FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders' "
                      "AND REFERENCED_TABLE_NAME IS NOT NULL")
-    targets = {table: (column, ref) for column, table, ref in rows}
+    targets = {table: (column.lower(), ref.lower()) for column, schema, table, ref in rows if schema == "shop"}
+    elsewhere = [f"{schema}.{table}" for _, schema, table, _ in rows if schema != "shop"]
+    expect("customers" in targets or not elsewhere,
+           f"shop.orders' foreign key refers to {elsewhere[0] if elsewhere else ''}, a table outside database shop; "
+           "expected REFERENCES shop.customers (customer_id) — ALTER TABLE shop.orders DROP FOREIGN KEY <name> "
+           "(SHOW CREATE TABLE shop.orders names it), then ADD FOREIGN KEY (customer_id) REFERENCES "
+           "shop.customers (customer_id)")
     expect("customers" in targets, "shop.orders has no foreign key to shop.customers: an order could name a "
                                    "customer who does not exist (FOREIGN KEY (customer_id) REFERENCES ...)")
     expect(targets["customers"] == ("customer_id", "customer_id"),
@@ -147,7 +164,7 @@ def orders_total_cannot_be_negative(db, db_connect):
 def customers_loaded(db, lab_dir):
     _columns(db, "customers")
     stored = {row[0]: row[1:] for row in _rows(db, "SELECT customer_id, name, email, country FROM shop.customers")}
-    data.expect_customers(stored, lab_dir, "shop.customers")
+    data.expect_customers(stored, lab_dir, "shop.customers", "" if stored else NOTHING_KEPT)
 
 
 def _refuses_total(db_connect, total: str) -> bool:
@@ -185,7 +202,7 @@ def orders_loaded(db, db_connect, lab_dir):
                 "(0.00): LOAD DATA LOCAL skipped them with a warning each (SHOW WARNINGS). Make it CHECK (total >= 0) "
                 "(step 2: ALTER TABLE shop.orders DROP CONSTRAINT <name>, then ADD CHECK (total >= 0); "
                 "SHOW CREATE TABLE shop.orders names it), then load the orders again")
-    data.expect_orders(count, total, lab_dir, "shop.orders", hint)
+    data.expect_orders(count, total, lab_dir, "shop.orders", hint or ("" if count else NOTHING_KEPT))
     first = min(datetime.strptime(r["ordered_at"], "%Y-%m-%dT%H:%M:%SZ") for r in rows)
     stored_first = _rows(db, "SELECT MIN(ordered_at) FROM shop.orders WHERE order_id <= %s", (len(rows) * 2,))[0][0]
     expect(stored_first == first, f"the earliest ordered_at is {stored_first}; orders.csv says {first} — were the "
@@ -208,7 +225,7 @@ def orders_by_date_uses_an_index(db):
     for name, column in _rows(db, "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE "
                                   "TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders' AND INDEX_NAME <> 'PRIMARY' "
                                   "ORDER BY INDEX_NAME, SEQ_IN_INDEX"):
-        indexes.setdefault(name, []).append(column)
+        indexes.setdefault(name, []).append((column or "(an expression)").lower())
     later = {name: cols for name, cols in indexes.items() if "ordered_at" in cols[1:]}
     if later:
         name, cols = next(iter(later.items()))
@@ -227,17 +244,32 @@ def orders_by_date_uses_an_index(db):
 
 # ---- step 5: users ----------------------------------------------------------------------
 
-def _as_reporting(db_connect, autocommit=True):
+def _as_reporting(db_connect, autocommit=True, db=None):
     import pymysql
 
     try:
         return db_connect(user="reporting", password=REPORTING_PASSWORD, database="", autocommit=autocommit)
     except pymysql.err.MySQLError as exc:
-        fail(f"could not log in as reporting with password '{REPORTING_PASSWORD}': {exc.args[-1]}")
+        fail(f"could not log in as reporting with password '{REPORTING_PASSWORD}': {exc.args[-1]}"
+             f"{_reporting_accounts_hint(db) if db is not None else ''}")
 
 
-def reporting_can_log_in(db_connect):
-    _as_reporting(db_connect).close()
+def _reporting_accounts_hint(db):
+    """Why a log-in failed, from the accounts the server has: none, another host, or the password."""
+    hosts = [r[0] for r in _rows(db, "SELECT Host FROM mysql.user WHERE User = 'reporting'")]
+    if not hosts:
+        return " — there is no account named reporting: CREATE USER 'reporting'@'%' IDENTIFIED BY '...'"
+    if "%" not in hosts:
+        shown = ", ".join(f"'reporting'@'{h}'" for h in hosts)
+        return (f" — the only accounts named reporting are {shown}, which this connection does not come from; "
+                "clients of an RDS instance connect from other hosts: CREATE USER 'reporting'@'%' IDENTIFIED BY "
+                f"'{REPORTING_PASSWORD}' (and DROP USER {shown})")
+    return (f" — 'reporting'@'%' exists, so its password is not '{REPORTING_PASSWORD}': "
+            f"ALTER USER 'reporting'@'%' IDENTIFIED BY '{REPORTING_PASSWORD}'")
+
+
+def reporting_can_log_in(db, db_connect):
+    _as_reporting(db_connect, db=db).close()
 
 
 def reporting_can_read_shop(db, db_connect):
@@ -246,7 +278,7 @@ def reporting_can_read_shop(db, db_connect):
     tables = [r[0] for r in _rows(db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' "
                                       "ORDER BY TABLE_NAME")]
     expect(tables, "database shop has no tables to read")
-    conn = _as_reporting(db_connect)
+    conn = _as_reporting(db_connect, db=db)
     try:
         for table in tables:
             try:
@@ -293,7 +325,13 @@ def reporting_cannot_write(db, db_connect):
                 ("DELETE from shop.orders", "DELETE FROM shop.orders WHERE order_id = -1"),
                 ("CREATE a table in shop", "CREATE TABLE shop.check_reporting_write (x INT)")]
     _expect_reach_is_shop_only(db, db_connect)
-    conn = _as_reporting(db_connect, autocommit=False)
+    # Changes to a table's shape, tried on a table the check makes for the purpose (never on the shop's).
+    probe = f"check_probe_{secrets.token_hex(3)}"
+    attempts += [("ALTER a table in shop", f"ALTER TABLE shop.{probe} ADD COLUMN y INT"),
+                 ("CREATE an INDEX in shop", f"CREATE INDEX check_probe_idx ON shop.{probe} (x)"),
+                 ("DROP a table in shop", f"DROP TABLE shop.{probe}")]
+    _rows(db, f"CREATE TABLE shop.{probe} (x INT)")
+    conn = _as_reporting(db_connect, autocommit=False, db=db)
     try:
         for what, sql in attempts:
             try:
@@ -302,10 +340,12 @@ def reporting_cannot_write(db, db_connect):
                 conn.rollback()
                 continue
             conn.rollback()
-            _rows(db, "DROP TABLE IF EXISTS shop.check_reporting_write")
-            fail(f"reporting could {what}: a reporting user must only read (GRANT SELECT ON shop.* only)")
+            fail(f"reporting could {what}: a reporting user must only read — REVOKE ALL PRIVILEGES ON shop.* FROM "
+                 "'reporting'@'%', then GRANT SELECT ON shop.* TO 'reporting'@'%'")
     finally:
         conn.close()
+        _rows(db, "DROP TABLE IF EXISTS shop.check_reporting_write")
+        _rows(db, f"DROP TABLE IF EXISTS shop.{probe}")
 
 
 # ---- step 6: parameter -------------------------------------------------------------------
@@ -319,11 +359,26 @@ def slow_query_log_is_half_a_second(db):
 
 # ---- step 7: snapshot ----------------------------------------------------------------------
 
+def _dump_text(path):
+    """A file's bytes, gunzipped if it is gzip (mysqldump ... | gzip > shop.sql.gz), at most 50 MB."""
+    import gzip
+    import zlib
+
+    body = path.read_bytes()
+    if body[:2] != b"\x1f\x8b":
+        return body
+    try:
+        with gzip.open(path) as fh:
+            return fh.read(50_000_000)
+    except (OSError, EOFError, zlib.error):
+        return b""
+
+
 def _find_dump(workspace):
     for path in sorted(workspace.path.rglob("*")):
         if not path.is_file() or ".labrunner-backup" in path.parts or path.stat().st_size > 50_000_000:
             continue
-        head = path.read_bytes()
+        head = _dump_text(path)
         if (b"-- MySQL dump" in head[:400] or b"-- MariaDB dump" in head[:400]) and b"CREATE TABLE `orders`" in head:
             return path
     return None
@@ -527,6 +582,40 @@ def tables_without_auto_increment(db):
     _rows(db, ORDERS)
 
 
+def foreign_key_to_customers_in_another_database(db):
+    """A first draft of the tables in another database, and orders' foreign key names the
+    draft's customers table instead of shop's."""
+    _rows(db, "CREATE DATABASE shop_draft")
+    _rows(db, "CREATE TABLE shop_draft.customers (customer_id INT PRIMARY KEY)")
+    _rows(db, CUSTOMERS)
+    _rows(db, ORDERS.replace("REFERENCES shop.customers", "REFERENCES shop_draft.customers"))
+
+
+def load_without_commit(db_connect, lab_dir):
+    """Rows inserted from Python on a connection that is not in autocommit mode, and no commit:
+    they vanish when the connection closes."""
+    conn = db_connect(database="shop", autocommit=False)
+    try:
+        rows = data.rows(lab_dir, "customers.csv")
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO customers (customer_id, name, email, country) VALUES (%s, %s, %s, %s)",
+                            [(r["customer_id"], r["name"], r["email"], r["country"]) for r in rows])
+    finally:
+        conn.close()                      # no commit
+
+
+def reporting_may_drop_tables(db):
+    """SELECT and DROP: it cannot change a row, but it can drop the shop's tables."""
+    _rows(db, "CREATE USER 'reporting'@'%%' IDENTIFIED BY %s", (REPORTING_PASSWORD,))
+    _rows(db, "GRANT SELECT, DROP ON shop.* TO 'reporting'@'%'")
+
+
+def reporting_only_from_localhost(db):
+    """An account for 'localhost' only: clients that connect over the network are refused."""
+    _rows(db, "CREATE USER 'reporting'@'localhost' IDENTIFIED BY %s", (REPORTING_PASSWORD,))
+    _rows(db, "GRANT SELECT ON shop.* TO 'reporting'@'localhost'")
+
+
 # ---- routes: correct answers the reference solutions do not take ---------------------------
 
 def _client(session):
@@ -597,3 +686,49 @@ def dump_without_databases_restored_into_shop(db, session, workspace):
     _rows(db, "CREATE DATABASE shop")
     with open(workspace.path / "shop-tables.sql", "rb") as dump:
         run_tool(session, workspace, _client(session), "-D", "shop", stdin=dump)
+
+
+def tables_with_capitalised_column_names(db):
+    """Column names in capitals and mixed case (MySQL's column names ignore case), the foreign key
+    and CHECK named in yet another case, after USE shop."""
+    _rows(db, "USE shop")
+    _rows(db, """CREATE TABLE customers (
+        Customer_ID INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        Name VARCHAR(100) NOT NULL,
+        EMAIL VARCHAR(255) NOT NULL,
+        Country VARCHAR(60) NOT NULL,
+        CONSTRAINT customers_email_uq UNIQUE (Email))""")
+    _rows(db, """CREATE TABLE orders (
+        ORDER_ID INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        Customer_Id INT NOT NULL,
+        Ordered_At DATETIME NOT NULL,
+        Total DECIMAL(10, 2) NOT NULL,
+        CONSTRAINT FOREIGN KEY (CUSTOMER_ID) REFERENCES customers (customer_ID),
+        CONSTRAINT total_not_negative CHECK (TOTAL >= 0))""")
+
+
+def reporting_table_by_table(db):
+    """SELECT on each table of shop by name, and SHOW VIEW: reading only, granted table by table."""
+    _rows(db, "CREATE USER reporting IDENTIFIED BY %s", (REPORTING_PASSWORD,))
+    for (table,) in _rows(db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop'"):
+        _rows(db, f"GRANT SELECT ON shop.`{table}` TO reporting")
+    _rows(db, "GRANT SHOW VIEW ON shop.* TO reporting")
+
+
+def dump_gzipped_and_restored(db, session, workspace):
+    """mysqldump ... | gzip > shop.sql.gz, then gunzip < shop.sql.gz | mysql: only the .gz stays."""
+    import gzip
+
+    dump_tool, client = DUMP_TOOLS[next(iter(session.services))]
+    plain = workspace.path / "shop.sql.tmp"
+    with open(plain, "wb") as out:
+        run_tool(session, workspace, dump_tool, "--single-transaction", "--databases", "shop", stdout=out)
+    (workspace.path / "shop.sql.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    plain.unlink()
+    _rows(db, "DROP DATABASE shop")
+    plain.write_bytes(gzip.decompress((workspace.path / "shop.sql.gz").read_bytes()))
+    try:
+        with open(plain, "rb") as dump:
+            run_tool(session, workspace, client, stdin=dump)
+    finally:
+        plain.unlink()

@@ -52,10 +52,12 @@ def invoice_numbers_start_at_1000(db):
     schema, name = _invoice_sequence(db)
     start, increment = _rows(db, f"SELECT start_value, increment FROM `{schema}`.`{name}`")[0]
     expect(start == 1000, f"{schema}.{name} starts at {start}; the shop's invoices start at 1000 "
-                          "(CREATE SEQUENCE ... START WITH 1000)")
+                          f"(CREATE SEQUENCE ... START WITH 1000, or ALTER SEQUENCE {schema}.{name} START WITH 1000 "
+                          "RESTART)")
     expect(increment == 1, f"{schema}.{name} counts in steps of {increment}; expected 1 (INCREMENT BY 1)")
     keys = _rows(db, "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = 'shop' "
-                     "AND TABLE_NAME = 'invoices' AND REFERENCED_TABLE_NAME = 'orders'")
+                     "AND TABLE_NAME = 'invoices' AND REFERENCED_TABLE_SCHEMA = 'shop' "
+                     "AND REFERENCED_TABLE_NAME = 'orders'")
     expect(keys, "shop.invoices.order_id has no foreign key to shop.orders: an invoice must be for an order "
                  "(FOREIGN KEY (order_id) REFERENCES shop.orders (order_id))")
     return f"shop.invoices.invoice_no draws from {schema}.{name}, which starts at 1000"
@@ -147,13 +149,24 @@ def audit_plugin_is_logging(db):
 
 def audit_records_connections_and_ddl(db):
     audit_plugin_is_logging(db)
-    events = {e.strip().upper() for e in (_one(db, "SELECT @@GLOBAL.server_audit_events") or "").split(",") if e}
-    shown = ",".join(sorted(events)) or "empty (which records nothing)"
+    events = {e.strip().upper() for e in (_one(db, "SELECT @@GLOBAL.server_audit_events") or "").split(",")
+              if e.strip()}
+    if not events:                  # the plugin's default: no filter, so every event type is logged
+        return "server_audit_events is empty, so the audit log records every event (CONNECT, QUERY, TABLE, ...)"
+    shown = ",".join(sorted(events))
     expect("CONNECT" in events, f"server_audit_events is {shown}: add CONNECT, or log-ins are not recorded")
     expect(events & {"QUERY", "QUERY_DDL"}, f"server_audit_events is {shown}: add QUERY_DDL (or QUERY), or "
                                             "CREATE, ALTER and DROP are not recorded")
-    excluded = {u.strip() for u in (_one(db, "SELECT @@GLOBAL.server_audit_excl_users") or "").split(",")}
     master = _one(db, "SELECT CURRENT_USER()").split("@")[0]
+    excluded = _users(db, "server_audit_excl_users")
     expect(master not in excluded, f"server_audit_excl_users leaves out {master}, the master user: what it does "
                                    "would not be recorded")
+    included = _users(db, "server_audit_incl_users")
+    expect(not included or master in included,
+           f"server_audit_incl_users is {','.join(sorted(included))}: only those users are recorded, not {master}, "
+           "the master user — SET GLOBAL server_audit_incl_users = '' (empty: everyone)")
     return f"the audit log records {','.join(sorted(events))}"
+
+
+def _users(db, variable):
+    return {u.strip() for u in (_one(db, f"SELECT @@GLOBAL.{variable}") or "").split(",") if u.strip()}

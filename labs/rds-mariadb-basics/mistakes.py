@@ -50,3 +50,12 @@ def audit_without_connect(db):
         cur.execute("INSTALL SONAME 'server_audit'")
         cur.execute("SET GLOBAL server_audit_events = 'QUERY_DDL'")
         cur.execute("SET GLOBAL server_audit_logging = ON")
+
+
+def audit_only_for_another_user(db):
+    """Logging on, the right events, but only for one other user: the master user goes unrecorded."""
+    with db.cursor() as cur:
+        cur.execute("INSTALL SONAME 'server_audit'")
+        cur.execute("SET GLOBAL server_audit_events = 'CONNECT,QUERY_DDL'")
+        cur.execute("SET GLOBAL server_audit_incl_users = 'reporting'")
+        cur.execute("SET GLOBAL server_audit_logging = ON")

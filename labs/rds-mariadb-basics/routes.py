@@ -37,3 +37,12 @@ def audit_every_query_as_rds_defaults(db):
         cur.execute("INSTALL SONAME 'server_audit'")
         cur.execute("SET GLOBAL server_audit_logging = 1")
         cur.execute("SET GLOBAL server_audit_events = 'connect,query'")
+
+
+def audit_with_the_default_events(db):
+    """Plugin installed and logging on, server_audit_events left empty: the plugin's default,
+    which logs every event type."""
+    with db.cursor() as cur:
+        cur.execute("INSTALL PLUGIN server_audit SONAME 'server_audit'")
+        cur.execute("SET GLOBAL server_audit_events = ''")
+        cur.execute("SET GLOBAL server_audit_logging = ON")
