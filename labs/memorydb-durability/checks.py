@@ -13,6 +13,7 @@ ORDERS = [f"order:{n}" for n in range(1, 10001)]
 KINDS = {"list": "a list", "hash": "a hash", "set": "a set", "zset": "a sorted set", "stream": "a stream"}
 CLEAN_STOP = ("User requested shutdown", "ready to exit", "Received SIGTERM", "Received SIGINT")
 STARTING = "Valkey is starting"
+WRITTEN_AT_AGE = 30 * 86400   # seconds: lab:written_at older than a month was not written in this lab
 
 
 def _orders(conn):
@@ -82,7 +83,14 @@ def _has_the_orders(name, conn):
     count = _orders(conn)
     expect(count == len(ORDERS), f"{name} has {count} of the {len(ORDERS)} orders (order:1 … order:10000) — "
                                  "run python write_orders.py in your workspace")
-    expect(_unix_time(conn, name), f"{name} has no lab:written_at: write_orders.py sets it last")
+    written = _unix_time(conn, name)
+    expect(written, f"{name} has no lab:written_at: write_orders.py sets it last")
+    now = time.time()
+    unit = " — in milliseconds? " if written > now * 100 else " — "
+    expect(now - WRITTEN_AT_AGE <= written <= now + 60,
+           f"lab:written_at on {name} holds {written:.0f}, which is not a time of the last month{unit}"
+           f"it must be the Unix time in seconds, now about {now:.0f} (date +%s in a shell, int(time.time()) in "
+           "Python): step 3 compares it with the server's uptime to tell whether it restarted since")
 
 
 def memorydb_has_the_orders(memorydb):
@@ -124,6 +132,12 @@ def elasticache_lost_its_orders(elasticache, session):
     if count == 0:
         return
     # A few orders put back by lazy loading (step 3's "then") are fine once the crash is shown.
+    refilled = _how_it_stopped(session, "elasticache") == "killed" and _restarted_since_write(elasticache,
+                                                                                              "elasticache") is False
+    expect(not refilled or count < 100,
+           f"elasticache was killed, but holds {count} of the orders again, written after its restart "
+           "(lab:written_at is newer than its start): write_orders.py was run again and refilled it — "
+           "labrunner fault kill elasticache, then labrunner fault restart elasticache, and leave the script be")
     expect(_text(elasticache, "elasticache", "lab:written_at") is None and count < 100,
            f"elasticache still holds {count} of the orders: it has not lost its node yet — "
            "labrunner fault kill elasticache, then labrunner fault restart elasticache")

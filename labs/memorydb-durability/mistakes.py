@@ -1,5 +1,7 @@
 """Typical wrong answers for memorydb-durability, each proven caught by `labrunner test`."""
 
+import time
+
 
 def hello_only_on_memorydb(memorydb):
     memorydb.set("lab:hello", "world")
@@ -61,3 +63,16 @@ def cache_said_to_survive(workspace):
 
 def everysec_on_memorydb_instead(memorydb):
     memorydb.config_set("appendfsync", "everysec")
+
+
+def written_at_in_milliseconds(memorydb, elasticache, lab):
+    """The time in milliseconds (Date.now(), date +%s%3N): step 3 would read it as far in the future."""
+    for conn in (memorydb, elasticache):
+        lab.modules["solutions"].write_all(conn)
+        conn.set("lab:written_at", int(time.time() * 1000))
+
+
+def cache_refilled_after_the_crash(elasticache, fault, lab):
+    """Both killed and back, then write_orders.py run again: the cache is full of orders once more."""
+    lab.modules["solutions"].crash_both(fault)
+    lab.modules["solutions"].write_all(elasticache)

@@ -54,6 +54,28 @@ def kill_cache_first_then_reload_a_few(memorydb, elasticache, fault):
         elasticache.set(f"order:{n}", memorydb.get(f"order:{n}"), ex=300)
 
 
+def crash_after_write_orders_py(session, workspace, memorydb, elasticache, fault):
+    """The orders written again by the learner's own write_orders.py, which stamps lab:written_at
+    but no lab:run_id: the check tells a restart from the uptime alone. Then both killed and back."""
+    import os
+    import sys
+
+    from labrunner import services
+
+    env = dict(os.environ)
+    for name in ("memorydb", "elasticache"):
+        env.update(services.get(name).exports(session.endpoint(name)))
+    for conn in (memorydb, elasticache):
+        conn.delete("lab:run_id")
+    subprocess.run([sys.executable, "write_orders.py"], cwd=workspace.path, env=env, check=True,
+                   capture_output=True, timeout=300)
+    time.sleep(1.1)                  # a learner reads the output first; uptime counts whole seconds
+    for service in ("memorydb", "elasticache"):
+        fault("kill", service)
+    for service in ("memorydb", "elasticache"):
+        fault("restart", service)
+
+
 # ---- step 4 ----
 def answers_written_as_a_person_might(workspace):
     workspace.file("answers.yaml").write_text(
