@@ -126,3 +126,8 @@ def partial_index_on_customer_id(postgres):
     lookup cannot use it."""
     postgres.execute("CREATE INDEX orders_big_by_customer_idx ON shop.orders (customer_id) WHERE total > 100")
     postgres.execute("ANALYZE shop.orders")
+
+
+def plain_dump_not_restored(session, workspace, lab):
+    """A plain SQL dump (it records no OIDs), but the schema was never dropped and restored."""
+    _solutions(lab).run_tool(session, workspace, "pg_dump", "-n", "shop", "-f", "shop.sql")

@@ -188,3 +188,18 @@ def place_order_with_sql_begin_and_commit(session, workspace, lab):
     _psql(session, workspace, lab, "CREATE TABLE shop.discounts_used (order_id integer PRIMARY KEY "
                                    "REFERENCES shop.orders, code text NOT NULL)")
     workspace.file("place_order.py").write_text(PLACE_ORDER_WITH_SQL_BEGIN, encoding="utf-8")
+
+
+def snapshot_as_gzipped_plain_sql(postgres, session, workspace, lab):
+    """pg_dump -n shop | gzip > shop.sql.gz; then gunzip -c shop.sql.gz | psql. Only the .gz stays."""
+    import gzip
+
+    run = lab.modules["solutions"].run_tool
+    run(session, workspace, "pg_dump", "-n", "shop", "-f", "shop.sql")
+    plain = workspace.path / "shop.sql"
+    (workspace.path / "shop.sql.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    postgres.execute("DROP SCHEMA shop CASCADE")
+    try:
+        run(session, workspace, "psql", "-v", "ON_ERROR_STOP=1", "-f", "shop.sql")
+    finally:
+        plain.unlink()
