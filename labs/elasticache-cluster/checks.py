@@ -151,6 +151,7 @@ def profile_keys_share_a_slot(session, cluster_node, answer):
                  "(MGET, MSET) must stay in one slot (CROSSSLOT) — give them one hash tag, e.g. user:{ID}:name")
     for result in results[:len(users)]:
         result.value_or_fail()
+    slot_of = {}
     for u in users:
         keys = _keys_of(cluster_node, primaries, u)
         expect(len(keys) >= 3, f"save_profile({u}, ...) stored {len(keys)} key(s) with {u} in the name; expected "
@@ -160,6 +161,12 @@ def profile_keys_share_a_slot(session, cluster_node, answer):
             fail(f"user {u}'s keys ({', '.join(k for _, k in keys)}) hash to {len(slots)} different slots, so one "
                  "MGET cannot read them (CROSSSLOT): put the same hash tag in each, e.g. user:{" + str(u) + "}:name "
                  "— only the part between { and } is hashed")
+        slot_of[u] = slots.pop()
+    if len(set(slot_of.values())) == 1:
+        keys = [k for _, k in _keys_of(cluster_node, primaries, users[0])]
+        fail(f"all {len(users)} users' profiles hash to slot {slot_of[users[0]]} (e.g. {', '.join(keys)}): the hash "
+             "tag is the same for every user, so every profile lives in one slot of one shard, the hot spot a hash "
+             "tag can make — put the user's id inside the braces, e.g. user:{" + str(users[0]) + "}:name")
     for u, result in zip(users, results[len(users):]):
         got = result.value_or_fail()
         values = list(got.values()) if isinstance(got, dict) else list(got or [])

@@ -35,6 +35,13 @@ def no_hash_tag(workspace):
             '    return [f"user:{user_id}:{field}" for field in ("name", "email", "plan")]'})
 
 
+def one_tag_for_every_user(workspace):
+    """{user} in braces, the id outside: each profile in one slot, and every profile in the same one."""
+    workspace.install_variant("shop_cluster.py", "shop_cluster-2.py", {
+        '    return [f"{{user:{user_id}}}:{field}" for field in ("name", "email", "plan")]':
+            '    return [f"{{user}}:{user_id}:{field}" for field in ("name", "email", "plan")]'})
+
+
 def three_gets_instead_of_mget(workspace):
     """Same slot, but three round trips: no MGET."""
     workspace.install_variant("shop_cluster.py", "shop_cluster-2.py", {

@@ -24,6 +24,17 @@ def tag_of_the_id_alone_and_a_dict(workspace):
             '    return dict(zip(("name", "email", "plan"), connect().mget(profile_keys(user_id))))'})
 
 
+def three_sets_and_one_mget(workspace):
+    """Saved with three SETs (the docstring asks for one MGET on the read side only), tag in the middle."""
+    workspace.install_variant("shop_cluster.py", "shop_cluster-2.py", {
+        '    return [f"{{user:{user_id}}}:{field}" for field in ("name", "email", "plan")]':
+            '    return [f"user:{{{user_id}}}:{field}" for field in ("name", "email", "plan")]',
+        "    connect().mset(dict(zip(profile_keys(user_id), (name, email, plan))))":
+            "    cluster = connect()\n"
+            "    for key, value in zip(profile_keys(user_id), (name, email, plan)):\n"
+            "        cluster.set(key, value)"})
+
+
 # ---- step 3 ----
 def valkey_cli_add_node_and_reshard(session, workspace):
     """valkey-cli --cluster add-node, then --cluster reshard: what an operator types."""
