@@ -230,6 +230,12 @@ def tied_players_share_a_rank(answer):
                                 "with the same score share a rank (scores 90, 80, 80, 70 rank 1, 2, 2, 4): count "
                                 "the players with more points (ZCOUNT) and add one")
     for player, rank in zip(players, want):
+        as_many_or_more = sum(1 for other in players if scores[other] >= scores[player])
+        if got[player] != rank and got[player] == as_many_or_more:
+            fail(f"rank(r, {board!r}, {player!r}) returned {got[player]!r} for {scores[player]} points on a board "
+                 f"scored {points}; expected {rank}: that counts the players with as many points or more, the player "
+                 f"and those tied included — count only those with more (ZCOUNT key ({scores[player]} +inf: the ( "
+                 "leaves the score itself out) and add one")
         expect(got[player] == rank, f"rank(r, {board!r}, {player!r}) returned {got[player]!r} for {scores[player]} "
                                     f"points; expected {rank} on a board scored {points}")
 
@@ -288,6 +294,9 @@ def counts_per_minute(answer):
     start = first_minute * 60 + random.randint(0, 59)
     (result,) = _run(answer, "analytics.py", ("events_per_minute", (event, start, len(counts))))
     got = result.value_or_fail()
+    if isinstance(got, list) and len(got) != len(counts):
+        fail(f"events_per_minute(r, {event!r}, {start}, {len(counts)}) returned {len(got)} counts for {len(counts)} "
+             f"minutes: {got!r} — one per minute, range(first, first + minutes), the last one excluded")
     expect(got == counts, f"events_per_minute(r, {event!r}, {start}, {len(counts)}) returned {got!r}; expected "
                           f"{counts} (the counts of {len(counts)} minutes from the minute of {start})")
 
@@ -338,7 +347,9 @@ def each_event_goes_to_one_worker(answer):
     missing = [e["order"] for e in events if e["order"] not in got]
     if missing:
         fail(f"{len(missing)} of the {len(events)} orders reached no worker (e.g. {missing[0]}) — does the group "
-             "start at the stream's first entry (XGROUP CREATE ... 0 MKSTREAM)?")
+             "start at the stream's first entry (XGROUP CREATE ... 0 MKSTREAM, not $, which means 'only entries "
+             "added from now on'), and does XREADGROUP ask for entries no worker has had yet ('>'; an id such "
+             "as 0 rereads the worker's own pending entries)?")
     order_seen = [e["order"] for batch in results for e in batch]
     expect(order_seen == [e["order"] for e in events], "the workers got the orders out of order; a stream hands "
                                                        "them out oldest first")

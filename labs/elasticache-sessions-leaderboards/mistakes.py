@@ -93,3 +93,26 @@ def session_ttl_with_pexpire(workspace):
 def top_one_too_many(workspace):
     """ZRANGE key 0 n: the stop index is inclusive, so n + 1 players."""
     workspace.install_variant("leaderboard.py", TOP, {"n - 1, desc=True, withscores=True": "n, desc=True, withscores=True"})
+
+
+def counters_one_minute_too_many(workspace):
+    """range(first, first + minutes + 1): the chart gets one minute more than it asked for."""
+    workspace.install_variant("analytics.py", "analytics.py", {"range(first, first + minutes)":
+                                                               "range(first, first + minutes + 1)"})
+
+
+def group_created_at_the_end(workspace):
+    """XGROUP CREATE ... $: the group starts after the orders already published, so none arrive."""
+    workspace.install_variant("stream.py", "stream.py", {'id="0", mkstream=True': 'id="$", mkstream=True'})
+
+
+def group_read_from_zero(workspace):
+    """XREADGROUP ... STREAMS stream 0: the worker's own pending entries, none of the new ones."""
+    workspace.install_variant("stream.py", "stream.py", {'{stream: ">"}': '{stream: "0"}'})
+
+
+def rank_counts_the_tie_itself(workspace):
+    """ZCOUNT key score +inf without the (: right for distinct scores, too low a rank for ties."""
+    workspace.install_variant("leaderboard.py", TOP, {RANK_TODO: (
+        '    score = r.zscore(f"leaderboard:{board}", player)\n'
+        '    return None if score is None else r.zcount(f"leaderboard:{board}", score, "+inf")\n')})

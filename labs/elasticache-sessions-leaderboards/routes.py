@@ -233,3 +233,38 @@ def sessions_with_two_plain_commands(workspace):
 
 def top_with_zadd_incr(workspace):
     _write(workspace, "leaderboard.py", TOP_WITH_ZADD_INCR)
+
+
+COUNTERS_BY_CLOCK_MINUTE = '''
+import time
+
+COUNTER_TTL = 3600
+
+
+def _key(event, timestamp):
+    """The minute as the clock says it (UTC), e.g. events/checkout/2026-11-30T16:20."""
+    return "events/%s/%s" % (event, time.strftime("%Y-%m-%dT%H:%M", time.gmtime(timestamp)))
+
+
+def record_visit(r, page, visitor_id):
+    r.pfadd(f"visitors:{page}", visitor_id)
+
+
+def unique_visitors(r, page):
+    return r.pfcount(f"visitors:{page}")
+
+
+def count_event(r, event, timestamp):
+    """INCR, then EXPIRE, as two commands."""
+    r.incr(_key(event, timestamp))
+    r.expire(_key(event, timestamp), COUNTER_TTL)
+
+
+def events_per_minute(r, event, start, minutes):
+    first = start - start % 60
+    return [int(v) if v else 0 for v in r.mget(*[_key(event, first + 60 * i) for i in range(minutes)])]
+'''
+
+
+def counters_keyed_by_clock_minute(workspace):
+    _write(workspace, "analytics.py", COUNTERS_BY_CLOCK_MINUTE)
