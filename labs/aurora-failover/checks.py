@@ -18,7 +18,10 @@ import uuid
 from decimal import Decimal
 
 from labrunner.checks import expect, fail
+from labrunner.labs.shared import load
 from labrunner.services import postgres
+
+failover_client = load("failover_client", __file__)
 
 SERVICE = "aurora-postgresql"
 KILL_AFTER = 25            # orders stored before the check kills the writer
@@ -26,6 +29,8 @@ PAUSE = 0.01               # seconds write_orders waits between orders (a steady
 RUN_TIMEOUT = 75.0         # seconds the learner's write_orders may take, failover included
 WHOLE_WAIT = 90.0          # seconds to wait for the old writer to rejoin as a reader
 CLOCK_SLACK = 0.005        # seconds: the client's clock and the server's are the same machine's
+REFUSE_FOR = 1.0           # seconds the writer refuses one order's COMMIT (serialization failures), from the first
+MOST_TRIES = 12            # attempts at that order within REFUSE_FOR beyond which the client did not back off
 
 
 # ---- connections and the cluster ---------------------------------------------------------------
@@ -35,18 +40,11 @@ def _endpoint(session, node=None):
     return endpoint.at(node) if node else endpoint
 
 
-def _connect(session, node=None, wait=30.0):
+def _connect(session, node=None):
     """A fresh autocommit connection (the cluster endpoint, or one node), retried while a
     failover is under way."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            return postgres.connect(_endpoint(session, node))
-        except Exception as exc:
-            if time.monotonic() > deadline:
-                fail(f"the {'cluster endpoint' if node is None else node} does not answer ({exc}): "
-                     "`labrunner status` shows the cluster")
-            time.sleep(0.2)
+    return failover_client.retry_connect(postgres.connect, _endpoint(session, node),
+                                         "the cluster endpoint" if node is None else node)
 
 
 def _rows(conn, sql, args=None):
@@ -88,6 +86,18 @@ def _wait_whole(session, aurora_cluster, seconds=WHOLE_WAIT):
                     fail(f"{node['name']} has not replayed the writer's last changes: `labrunner status`")
                 time.sleep(0.1)
     return found
+
+
+def _caught_up(session, names, seconds=15.0):
+    """Until the named readers have replayed everything the writer has written so far."""
+    target = _query(session, "SELECT pg_current_wal_lsn()")[0][0]
+    deadline = time.monotonic() + seconds
+    for name in names:
+        with _connect(session, name) as conn:
+            while _rows(conn, "SELECT pg_wal_lsn_diff(%s, pg_last_wal_replay_lsn()) > 0", (target,))[0][0]:
+                if time.monotonic() > deadline:
+                    fail(f"{name} has not replayed the writer's last changes: `labrunner status`")
+                time.sleep(0.1)
 
 
 # ---- step 1: a key the client chooses ------------------------------------------------------------
@@ -193,6 +203,12 @@ def place_order_survives_a_planned_failover(session, aurora_cluster, answer):
 
 # ---- steps 3-5: write_orders through a writer kill ---------------------------------------------------
 
+def _tries(conn):
+    """How many times the refused order has reached COMMIT so far (a sequence: not transactional)."""
+    found = _rows(conn, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM public.labrunner_refusals")
+    return found[0][0] if found else 0
+
+
 class _Killer(threading.Thread):
     """Kill the writer once KILL_AFTER of the run's orders are stored, unless the run ends first."""
 
@@ -203,6 +219,7 @@ class _Killer(threading.Thread):
         self.killed_at = None       # time.time() once the kill was done, on the client's clock (the same machine)
         self.victim = None
         self.error = None
+        self.tries = None
 
     def run(self):
         try:
@@ -211,6 +228,7 @@ class _Killer(threading.Thread):
                     stored = _rows(conn, "SELECT count(*) FROM shop.orders WHERE order_id::text = ANY(%s)",
                                    (self.ids,))[0][0]
                     if stored >= KILL_AFTER:
+                        self.tries = _tries(conn)      # before the kill: a promoted node's sequences jump ahead
                         self.victim = self.cluster.status().get("writer")
                         self.cluster.fault("writer", "kill")
                         self.killed_at = time.time()     # the writer's process is gone by now
@@ -231,12 +249,21 @@ BEGIN
   INSERT INTO public.labrunner_written (order_id) VALUES (NEW.order_id::text);
   RETURN NULL;
 END $$;
+CREATE SEQUENCE IF NOT EXISTS public.labrunner_refused_since;
 CREATE OR REPLACE FUNCTION public.labrunner_refuse_once() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
 BEGIN
-  IF NEW.order_id::text = '{refused}' AND nextval('public.labrunner_refusals') = 1 THEN
-    RAISE EXCEPTION 'could not serialize access due to a concurrent update' USING ERRCODE = '40001';
+  IF NEW.order_id::text <> '{refused}' THEN
+    RETURN NULL;
   END IF;
-  RETURN NULL;
+  -- sequences are not transactional: the attempts and the first refusal's time survive the rollback
+  IF nextval('public.labrunner_refusals') = 1 THEN
+    PERFORM setval('public.labrunner_refused_since', now_ms);
+  ELSIF now_ms - (SELECT last_value FROM public.labrunner_refused_since) >= {refuse_ms} THEN
+    RETURN NULL;
+  END IF;
+  RAISE EXCEPTION 'could not serialize access due to a concurrent update' USING ERRCODE = '40001';
 END $$;
 CREATE TRIGGER labrunner_trace AFTER INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION public.labrunner_trace();
 CREATE CONSTRAINT TRIGGER labrunner_refuse_once AFTER INSERT ON shop.orders DEFERRABLE INITIALLY DEFERRED
@@ -249,6 +276,7 @@ DROP TRIGGER IF EXISTS labrunner_refuse_once ON shop.orders;
 DROP FUNCTION IF EXISTS public.labrunner_trace();
 DROP FUNCTION IF EXISTS public.labrunner_refuse_once();
 DROP SEQUENCE IF EXISTS public.labrunner_refusals;
+DROP SEQUENCE IF EXISTS public.labrunner_refused_since;
 DROP TABLE IF EXISTS public.labrunner_written;
 """
 
@@ -264,9 +292,9 @@ class _Run:
 def _run_through_a_kill(session, aurora_cluster, answer):
     """Seed a variant run, start write_orders, kill the writer mid-run, wait for the cluster to be
     whole, and judge what every run must get right. Some orders are stored before the run (as if an
-    earlier attempt had committed and its answer had been lost); one order's first COMMIT is refused
-    (a serialization failure, as a busy writer gives), so a client that counts before COMMIT
-    returned is seen."""
+    earlier attempt had committed and its answer had been lost); one order's COMMIT is refused for
+    REFUSE_FOR seconds (serialization failures, as a busy writer gives), so a client that counts
+    before COMMIT returned is seen, and so is one that retries without waiting longer each time."""
     _table_is_right(session)
     _wait_whole(session, aurora_cluster)
     orders = [_order() for _ in range(random.randint(260, 340))]
@@ -275,7 +303,7 @@ def _run_through_a_kill(session, aurora_cluster, answer):
     early = random.sample(ids[KILL_AFTER + 20:], 3)
     with _connect(session) as conn:
         conn.execute(_UNTRACE)
-        conn.execute(_TRACE.replace("{refused}", refused))
+        conn.execute(_TRACE.replace("{refused}", refused).replace("{refuse_ms}", str(int(REFUSE_FOR * 1000))))
         for order in orders:
             if order[0] in early:
                 conn.execute("INSERT INTO shop.orders (order_id, customer_id, total) VALUES (%s, %s, %s)", order)
@@ -328,6 +356,12 @@ def _run_through_a_kill(session, aurora_cluster, answer):
              f"{len(missing) - 1} more were not): retry every order until it is stored")
     unknown = [k for k in counted if k not in set(ids)]
     expect(not unknown, f"write_orders acknowledged ids it was not given ({unknown[:2]}): use each order's own id")
+    tries = killer.tries or 0
+    if tries > MOST_TRIES:
+        fail(f"write_orders tried order {refused} {tries} times while the writer refused its COMMIT for "
+             f"{REFUSE_FOR:.0f} s (a serialization failure each time): it retried without backing off. Wait "
+             "a little longer after each failure (0.05 s, 0.1 s, 0.2 s, ... at most 1 s), so a thousand clients "
+             "do not hammer a writer that is already struggling")
     new_writer = _writer(aurora_cluster)
     expect(new_writer != killer.victim, f"{killer.victim} is still the writer after it was killed: "
                                         "`labrunner status` shows the cluster")
@@ -419,21 +453,44 @@ def every_ack_on_every_node(session, aurora_cluster, answer):
     expect(len(on_old) == len({a[0] for a in run.acks}),
            f"{run.victim} rejoined but holds {len(on_old)} of the {len(run.acks)} acknowledged orders")
     invented = [[str(uuid.uuid4()), run.acks[-1][1] + random.random()] for _ in range(random.randint(1, 4))]
-    journal = run.acks + invented
+    # A reader that has fallen behind: its replay paused while a few more acknowledged orders are
+    # stored on the writer, so the nodes' answers differ, and a missing_acks that asks the writer
+    # whatever url it is given is seen.
+    behind = random.choice([n["name"] for n in found["nodes"] if n["name"] != run.new_writer])
+    late = [_order() for _ in range(random.randint(2, 5))]
+    journal = run.acks + invented + [[order[0], run.acks[-1][1] + random.random()] for order in late]
     random.shuffle(journal)
     endpoint = session.endpoint(SERVICE)
     urls = {"the cluster endpoint": endpoint.url}
     for node in found["nodes"]:
         urls[f"{node['name']} ({node['role']})"] = endpoint.at(node["name"]).url
     labels = list(urls)
-    results = answer.run("writer.py", [("missing_acks", (journal, urls[label])) for label in labels], timeout=30)
+    with _connect(session, behind) as paused:
+        paused.execute("SELECT pg_wal_replay_pause()")
+        try:
+            with _connect(session) as conn:
+                for order in late:
+                    conn.execute("INSERT INTO shop.orders (order_id, customer_id, total) VALUES (%s, %s, %s)", order)
+            _caught_up(session, [n["name"] for n in found["nodes"] if n["name"] not in (behind, run.new_writer)])
+            results = answer.run("writer.py", [("missing_acks", (journal, urls[label])) for label in labels],
+                                 timeout=30)
+        finally:
+            paused.execute("SELECT pg_wal_replay_resume()")
     want = sorted(a[0] for a in invented)
     for label, result in zip(labels, results):
         got = result.value_or_fail()
         expect(isinstance(got, list), f"missing_acks returned {str(got)[:80]}; expected a list of order ids")
-        if sorted(map(str, got)) != want:
-            fail(f"missing_acks(acks, <{label}>) returned {len(got)} id(s) {sorted(map(str, got))[:3]}; of the "
-                 f"{len(journal)} acknowledgements, exactly {len(want)} are not stored anywhere ({want[:2]}...): "
-                 "compare the acknowledged ids with the ids in shop.orders on that node, not counts")
+        expected = sorted(want + [o[0] for o in late]) if label.startswith(behind + " ") else want
+        if sorted(map(str, got)) == expected:
+            continue
+        if label.startswith(behind + " ") and sorted(map(str, got)) == want:
+            fail(f"missing_acks(acks, <{label}>) returned {len(got)} id(s), the same as the writer's answer; but "
+                 f"{behind} had paused its replay and does not hold {len(late)} orders stored since (e.g. "
+                 f"{late[0][0]}): connect to the url you are given, not to WRITER_URL")
+        fail(f"missing_acks(acks, <{label}>) returned {len(got)} id(s) {sorted(map(str, got))[:3]}; of the "
+             f"{len(journal)} acknowledgements, exactly {len(expected)} are not stored on that node "
+             f"({expected[:2]}...): compare the acknowledged ids with the ids in shop.orders on that node, "
+             "not counts")
     return (f"{run.victim} rejoined as a reader of {run.new_writer} with all {len(run.acks)} acknowledged orders; "
-            f"missing_acks found the {len(want)} invented acknowledgement(s) on every node and lost nothing")
+            f"missing_acks found the {len(want)} invented acknowledgement(s) on every node and lost nothing, and "
+            f"the {len(late)} orders {behind} had not replayed yet")

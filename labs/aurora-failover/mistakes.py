@@ -41,6 +41,12 @@ def retry_without_reconnecting(workspace):
 '''})
 
 
+def retry_without_backoff(workspace):
+    """Reconnects and retries at once, as fast as the loop turns: a retry storm on a struggling writer."""
+    workspace.install_variant("writer.py", "writer-3.py", {
+        "                time.sleep(wait)\n": "                pass                                        # try again at once\n"})
+
+
 def acknowledged_before_commit(workspace):
     workspace.install_variant("writer.py", "writer-3.py", {
         '''                conn.commit()
@@ -80,3 +86,11 @@ def missing_by_count(workspace):
     return [order_id for order_id in ids if order_id not in stored]''': '''    with psycopg.connect(url, connect_timeout=3) as conn:
         count = conn.execute("SELECT count(*) FROM shop.orders").fetchone()[0]
     return [] if count >= len(ids) else ids[count:]'''})
+
+
+def missing_asks_the_writer_whatever_the_url(workspace):
+    """Looks the ids up through WRITER_URL, not the node it is given: every node seems to hold what
+    the writer holds, a reader that has fallen behind included."""
+    workspace.install_variant("writer.py", "writer.py", {
+        "    with psycopg.connect(url, connect_timeout=3) as conn:\n        stored":
+            "    with psycopg.connect(WRITER_URL, connect_timeout=3) as conn:\n        stored"})
