@@ -15,6 +15,7 @@ from labrunner.checks import expect, fail
 NODES = ("node-1", "node-2", "node-3", "node-4")
 MAX_LIMIT = 32 * 1024 * 1024     # "a small maxmemory": the fill below writes twice the cluster's limit
 RESHARD_TIMEOUT = 120
+FILLER = "lab-fill"               # the prefix of what the step 4 check writes, and removes again
 
 
 def _text(value):
@@ -302,12 +303,35 @@ def _fill(client, total_bytes, prefix, ttl=None):
     return refused, first
 
 
+def _remove(cluster_node, primaries, pattern, keep=lambda conn, key: False):
+    """Delete the keys matching `pattern` on every primary (a check's own data), node by node."""
+    for name in primaries:
+        conn = cluster_node(name)
+        keys = [key for key in conn.scan_iter(match=pattern, count=1000) if not keep(conn, key)]
+        for start in range(0, len(keys), 500):
+            pipe = conn.pipeline(transaction=False)
+            for key in keys[start:start + 500]:
+                pipe.unlink(key)
+            pipe.execute()
+
+
+def _old_filler(conn, key) -> bool:
+    """A 16 KB value without a TTL under page:NNNN:batch:i: what this step 4 check wrote before it
+    cleaned up after itself."""
+    return conn.ttl(key) == -1 and conn.strlen(key) == 16384
+
+
 def allkeys_lru_evicts(session, cluster_node, elasticache_cluster):
     primaries = _primaries(cluster_node, session)
     limits = _require_limits(cluster_node, primaries, "allkeys-lru")
     before = _evicted(cluster_node, primaries)
     total = sum(limit for limit, _ in limits.values()) * 2
-    refused, first = _fill(elasticache_cluster, total, f"page:{random.randint(1000, 9999)}")
+    try:
+        refused, first = _fill(elasticache_cluster, total, f"{FILLER}:{random.randint(1000, 9999)}")
+    finally:
+        # What eviction left of the fill has no TTL: left in place, it would fill step 5's memory with
+        # keys volatile-lru may never evict.
+        _remove(cluster_node, primaries, f"{FILLER}:*")
     if refused:
         fail(f"the cluster refused {refused} writes ({first[:80]}): with allkeys-lru it should evict instead")
     evicted = {n: v - before[n] for n, v in _evicted(cluster_node, primaries).items()}
@@ -319,10 +343,40 @@ def allkeys_lru_evicts(session, cluster_node, elasticache_cluster):
 def volatile_lru_keeps_the_sessions(session, cluster_node, elasticache_cluster, answer):
     primaries = _primaries(cluster_node, session)
     limits = _require_limits(cluster_node, primaries, "volatile-lru")
+    _remove(cluster_node, primaries, f"{FILLER}:*")
+    _remove(cluster_node, primaries, "page:[0-9][0-9][0-9][0-9]:*", keep=lambda c, k: not _old_filler(c, k))
     run = random.randint(1000, 9999)
     sessions = {f"session:{run}:{i}": f"cart-{random.randint(0, 10**6)}" for i in range(200)}
-    for key, value in sessions.items():
-        elasticache_cluster.set(key, value)        # no TTL: a logged-in visitor's cart
+    try:
+        return _sessions_kept(cluster_node, elasticache_cluster, answer, primaries, limits, run, sessions)
+    finally:
+        _remove(cluster_node, primaries, f"session:{run}:*")
+
+
+def _full_of_keys_without_ttl(cluster_node, primaries) -> str:
+    """'node-2: 480 of 512 keys' for each primary whose keys mostly have no TTL, from a sample."""
+    found = []
+    for name in primaries:
+        conn = cluster_node(name)
+        sample = [key for _, key in zip(range(200), conn.scan_iter(count=200))]
+        lasting = sum(1 for key in sample if conn.ttl(key) == -1)
+        if sample and lasting * 2 > len(sample):
+            found.append(f"{name}: {lasting} of {len(sample)} keys sampled")
+    return ", ".join(found)
+
+
+def _sessions_kept(cluster_node, elasticache_cluster, answer, primaries, limits, run, sessions):
+    import redis
+
+    try:
+        for key, value in sessions.items():
+            elasticache_cluster.set(key, value)        # no TTL: a logged-in visitor's cart
+    except redis.exceptions.ResponseError as exc:      # OutOfMemoryError is one
+        fail(f"the cluster refused to store a session before any page was cached ({str(exc)[:60]}): the primaries' "
+             "memory is full of keys without a TTL, which volatile-lru never evicts ("
+             f"{_full_of_keys_without_ttl(cluster_node, primaries) or 'see DBSIZE on each node'}) — delete the keys "
+             "you wrote without a TTL while trying things (or FLUSHALL on each primary, labrunner tool "
+             "elasticache-cluster valkey-cli -p PORT FLUSHALL), then check again")
     before = _evicted(cluster_node, primaries)
     total = sum(limit for limit, _ in limits.values()) * 2
     html = "<html>" + "p" * 64000 + "</html>"
@@ -331,6 +385,15 @@ def volatile_lru_keeps_the_sessions(session, cluster_node, elasticache_cluster, 
     results = answer.run("shop_cluster.py", calls, timeout=240)
     for result in results:
         if not result.ok and (result.error_type == "OutOfMemoryError" or "maxmemory" in (result.error_message or "")):
+            pages = [k for k in elasticache_cluster.scan_iter(match=f"*/p/{run}/*", count=500)][:20]
+            if all(elasticache_cluster.ttl(k) > 0 for k in pages) and (pages or _full_of_keys_without_ttl(
+                    cluster_node, primaries)):
+                though = ", though your pages have a TTL" if pages else ""
+                fail(f"cache_page({result.args[0]!r}, <64 KB of html>) was refused (OOM){though}: the primaries' "
+                     "memory is full of keys without a TTL, which volatile-lru never evicts ("
+                     f"{_full_of_keys_without_ttl(cluster_node, primaries) or 'see DBSIZE on each node'}) — delete "
+                     "the keys you wrote without a TTL while trying things (or FLUSHALL on each primary, "
+                     "labrunner tool elasticache-cluster valkey-cli -p PORT FLUSHALL), then check again")
             fail(f"cache_page({result.args[0]!r}, <64 KB of html>) was refused: {result.error_type}: "
                  f"{(result.error_message or '').strip()[:80]} — under volatile-lru only keys with a TTL can be "
                  "evicted; give every cached page one (SET ... EX seconds)")

@@ -89,3 +89,18 @@ def pages_without_ttl(cluster_node, workspace):
 def allkeys_lru_for_sessions_too(cluster_node, workspace):
     _every_primary(cluster_node, maxmemory=LIMIT, **{"maxmemory-policy": "allkeys-lru"})
     workspace.install_solution("shop_cluster.py")
+
+
+def memory_full_of_keys_without_ttl(cluster_node, elasticache_cluster, workspace):
+    """The right policy and pages with a TTL, on a cluster already full of keys without one (the
+    learner's own tries): volatile-lru has nothing it may evict, and the message must say so,
+    not blame the pages."""
+    _every_primary(cluster_node, maxmemory=LIMIT, **{"maxmemory-policy": "volatile-lru"})
+    workspace.install_solution("shop_cluster.py")
+    refused, batch = 0, 0
+    while refused == 0 and batch < 1000:
+        pipe = elasticache_cluster.pipeline()
+        for i in range(50):
+            pipe.set(f"try:{batch}:{i}", "t" * 16384)
+        refused = sum(isinstance(answer, Exception) for answer in pipe.execute(raise_on_error=False))
+        batch += 1

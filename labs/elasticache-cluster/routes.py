@@ -91,3 +91,18 @@ def pages_with_setex_and_policy_via_cluster_client(elasticache_cluster, workspac
 
 
 del subprocess
+
+
+def pages_set_then_expired_after_a_long_break(session, lab, cluster_node, elasticache_cluster, workspace):
+    """Step 4's check as the learner ran it (its fill, under allkeys-lru), then a break: the keys
+    written with a TTL have expired (deleted here), so only keys without one could be left to make
+    room. Then volatile-lru, and pages written with SET, then EXPIRE."""
+    lab.modules["checks"].allkeys_lru_evicts(session, cluster_node, elasticache_cluster)
+    for name in ("node-1", "node-2", "node-3", "node-4"):
+        conn = cluster_node(name)
+        for key in [k for k in conn.scan_iter(count=1000) if conn.ttl(k) >= 0]:
+            conn.unlink(key)
+        conn.config_set("maxmemory-policy", "volatile-lru")
+    workspace.install_variant("shop_cluster.py", "shop_cluster.py", {
+        '    connect().set(f"page:{path}", html, ex=PAGE_TTL)':
+            '    cluster = connect()\n    cluster.set(f"page:{path}", html)\n    cluster.expire(f"page:{path}", PAGE_TTL)'})
