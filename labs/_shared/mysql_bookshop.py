@@ -35,7 +35,7 @@ MISTAKES = ["database_named_with_capitals", "tables_in_myisam", "orders_without_
             "total_check_refuses_free_orders", "index_with_ordered_at_second", "reporting_reads_every_database",
             "slow_log_threshold_in_milliseconds", "dump_not_restored", "tables_without_auto_increment",
             "foreign_key_to_customers_in_another_database", "load_without_commit", "reporting_may_drop_tables",
-            "reporting_only_from_localhost"]
+            "reporting_only_from_localhost", "total_unsigned_instead_of_check"]
 ROUTES = ["database_from_the_client", "tables_with_bigint_and_column_checks", "load_data_from_the_client",
           "composite_index_starting_with_ordered_at", "reporting_through_a_default_role", "slow_log_from_the_client",
           "dump_without_databases_restored_into_shop", "tables_with_capitalised_column_names",
@@ -182,6 +182,10 @@ def _refuses_total(db_connect, total: str) -> bool:
     except pymysql.err.MySQLError as exc:
         if exc.args and exc.args[0] in CHECK_VIOLATIONS:
             return True
+        if exc.args and exc.args[0] == 1264:          # ER_WARN_DATA_OUT_OF_RANGE: an UNSIGNED total
+            fail(f"shop.orders refused a total of {total} as out of range, not by a CHECK: total is UNSIGNED, which "
+                 "refuses a negative only in strict SQL mode (elsewhere it stores 0.00 instead; MySQL also "
+                 "deprecates UNSIGNED for DECIMAL) — make it DECIMAL(10,2) NOT NULL and add CHECK (total >= 0)")
         fail(f"a test order with a total of {total} could not be written, and not because of a CHECK: "
              f"{exc.args[-1]} — are shop.customers and shop.orders as the step describes?")
     finally:
@@ -589,6 +593,13 @@ def foreign_key_to_customers_in_another_database(db):
     _rows(db, "CREATE TABLE shop_draft.customers (customer_id INT PRIMARY KEY)")
     _rows(db, CUSTOMERS)
     _rows(db, ORDERS.replace("REFERENCES shop.customers", "REFERENCES shop_draft.customers"))
+
+
+def total_unsigned_instead_of_check(db):
+    """DECIMAL UNSIGNED instead of a CHECK: it refuses -1.00 in strict mode, as out of range."""
+    _rows(db, CUSTOMERS)
+    _rows(db, ORDERS.replace("total DECIMAL(10, 2) NOT NULL", "total DECIMAL(10, 2) UNSIGNED NOT NULL")
+          .replace(",\n    CONSTRAINT orders_total_check CHECK (total >= 0))", ")"))
 
 
 def load_without_commit(db_connect, lab_dir):
