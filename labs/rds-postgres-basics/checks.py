@@ -126,9 +126,10 @@ def _refuses_total(postgres_connect, total: str) -> bool:
 
     with postgres_connect(autocommit=False) as conn:
         try:
-            conn.execute("INSERT INTO shop.customers (customer_id, name, email, country) "
+            # OVERRIDING SYSTEM VALUE: ids GENERATED ALWAYS AS IDENTITY take the test's ids too
+            conn.execute("INSERT INTO shop.customers (customer_id, name, email, country) OVERRIDING SYSTEM VALUE "
                          "VALUES (-7, 'Check', %s, 'Nowhere')", (f"check-{secrets.token_hex(4)}@example.com",))
-            conn.execute("INSERT INTO shop.orders (order_id, customer_id, ordered_at, total) "
+            conn.execute("INSERT INTO shop.orders (order_id, customer_id, ordered_at, total) OVERRIDING SYSTEM VALUE "
                          f"VALUES (-7, -7, now(), {total})")
         except psycopg.errors.CheckViolation:
             return True

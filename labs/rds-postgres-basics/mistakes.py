@@ -131,3 +131,4 @@ def partial_index_on_customer_id(postgres):
 def plain_dump_not_restored(session, workspace, lab):
     """A plain SQL dump (it records no OIDs), but the schema was never dropped and restored."""
     _solutions(lab).run_tool(session, workspace, "pg_dump", "-n", "shop", "-f", "shop.sql")
+

@@ -203,3 +203,12 @@ def snapshot_as_gzipped_plain_sql(postgres, session, workspace, lab):
         run(session, workspace, "psql", "-v", "ON_ERROR_STOP=1", "-f", "shop.sql")
     finally:
         plain.unlink()
+
+
+def tables_with_ids_generated_always(postgres):
+    """Identity ids GENERATED ALWAYS: COPY writes the CSV's ids into them all the same."""
+    postgres.execute("CREATE TABLE shop.customers (customer_id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                     "name text NOT NULL, email text NOT NULL UNIQUE, country text NOT NULL)")
+    postgres.execute("CREATE TABLE shop.orders (order_id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                     "customer_id integer NOT NULL REFERENCES shop.customers, ordered_at timestamptz NOT NULL, "
+                     "total numeric(10,2) NOT NULL CHECK (total >= 0))")
