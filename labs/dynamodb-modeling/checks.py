@@ -186,6 +186,12 @@ def _saved_orders(answer, table, orders):
         _unseed(table, [{"PK": f"CUST#{customer}", "SK": i["SK"]} for i in _partition(table, f"CUST#{customer}")])
         raise
     _unseed(table, stored)
+    for item in stored:
+        oid = item.get("OrderId")
+        expect(oid is None or isinstance(oid, str),
+               f"save_order stored OrderId as {oid}, a {'number' if not isinstance(oid, (str, bytes)) else 'binary'}; "
+               f"expected the string {str(oid)!r}, as it was given — it is the same id as in the sort key "
+               "'ORDER#<date>#<order_id>', and lookups compare it as text")
     return stored
 
 
@@ -258,11 +264,12 @@ def orders_of_matches_data(answer, dynamodb_resource):
     table = _table(dynamodb_resource)
     customer = f"chk{_token()}"
     dates = ["2025-12-31", "2026-01-15", "2026-02-03", "2026-02-03", "2026-03-10"]
-    seeded = [_order(customer, str(700 + n * 11 + secrets.randbelow(10)), date, 10 + n)
-              for n, date in enumerate(dates)]
+    base = 1000 + secrets.randbelow(8000)      # ids out of date order: sorting by id is not sorting by date
+    seeded = [_order(customer, str(base + step), date, 10 + n)
+              for n, (date, step) in enumerate(zip(dates, (40, 5, 31, 12, 3)))]
     seeded.append({"PK": f"CUST#{customer}", "SK": "PROFILE", "Type": "Customer", "Name": "Check Customer",
                    "Email": f"{customer}@example.com"})
-    cases = [(customer, "2026-01-01", "2026-02-03"), (customer, "2020-01-01", "2030-12-31"),
+    cases = [(customer, "2026-01-15", "2026-02-03"), (customer, "2020-01-01", "2030-12-31"),
              ("c100", "2026-09-01", "2026-11-30"), (customer, "2027-01-01", "2027-12-31")]
     _seed(table, seeded)
     try:
@@ -284,7 +291,14 @@ def orders_of_matches_data(answer, dynamodb_resource):
         if got == want[::-1]:
             fail(f"{call} returned the orders oldest first: {got!r}; expected newest first, {want!r} — "
                  "pass ScanIndexForward=False so DynamoDB reads the sort key backwards")
+        if sorted(got, key=str) == sorted(want):
+            fail(f"{call} returned the right orders in another order: {got!r}; expected newest first by date, "
+                 f"{want!r} — the sort key holds the date, so Query with ScanIndexForward=False and keep the order "
+                 "DynamoDB gives (sorting by OrderId is not sorting by date)")
         missed = [i for i in orders if i["OrderId"] not in got]
+        if missed and all(i["OrderDate"] == start for i in missed):
+            fail(f"{call} missed the orders dated {start} (the start date): the range must include it — begin "
+                 f"it at 'ORDER#{start}' (BETWEEN includes both ends)")
         if missed and all(i["OrderDate"] == end for i in missed):
             fail(f"{call} missed the orders dated {end} (the end date): 'ORDER#{end}#...' sorts after "
                  f"'ORDER#{end}', so a range that ends there leaves them out — end it with 'ORDER#{end}#~'")
@@ -424,8 +438,17 @@ def ship_order_leaves_the_index(answer, dynamodb, dynamodb_resource):
         in_index = [e for e in table.query(IndexName=INDEX, KeyConditionExpression=Key("GSI1PK").eq("OPEN"))["Items"]
                     if e["SK"] == order["SK"]]
     finally:
-        _unseed(table, [order])
+        strays = [i for i in _partition(table, order["PK"]) if i["SK"] != order["SK"]]
+        _unseed(table, [order, *strays])
+    if result.error_type == "ConditionalCheckFailedException" and stored.get("Status") == "OPEN":
+        fail(f"ship_order(table, {customer!r}, '2026-07-08', {order_id!r}) was refused by its own condition "
+             f"(ConditionalCheckFailedException), so the open order {order['SK']!r} is unchanged: the key it built "
+             "does not name that order — build the key as 'ORDER#<order_date>#<order_id>'")
     _value(result)
+    expect(not strays, f"ship_order(table, {customer!r}, '2026-07-08', {order_id!r}) wrote a new item under SK "
+                       f"{strays[0]['SK']!r} instead of changing the order {order['SK']!r} (an UpdateItem on a key "
+                       "that is not there creates it) — build the key as 'ORDER#<order_date>#<order_id>'; "
+                       "ConditionExpression='attribute_exists(PK)' makes a wrong key fail loudly" if strays else "")
     expect(stored.get("Status") == "SHIPPED", f"after ship_order the order's Status is {stored.get('Status')!r}; "
                                               "expected 'SHIPPED'")
     leaked = {k: stored[k] for k in ("GSI1PK", "GSI1SK") if k in stored}
@@ -463,12 +486,18 @@ def _cleanup_order(table, product_item, customer):
 
 def place_order_places_the_order(answer, dynamodb_resource, lab_dir):
     table = _table(dynamodb_resource)
-    product, item = _product(table, stock=5, price=12)
-    customer, order_id = f"chk{_token()}", f"7{_token()}"
+    price = 13 + secrets.randbelow(20)      # a price of the check's own: the total must come from the product
+    product, item = _product(table, stock=5, price=price)
+    customer, order_id, last_id = f"chk{_token()}", f"7{_token()}", f"7{_token()}"
     try:
         outcome, records = _metered(answer, lab_dir, "place_order.py", "place_order", customer, order_id,
                                     "2026-11-30", product, 2)
         stock, placed = _stock(table, item), _placed(table, customer, "2026-11-30", order_id)
+        last = None
+        if stock == 3:      # then the last 3 in stock: an order that empties the shelf is still an order
+            last = answer.call("place_order.py", "place_order", customer, last_id, "2026-11-30", product, 3,
+                               table=TABLE)
+            last_stock, last_placed = _stock(table, item), _placed(table, customer, "2026-11-30", last_id)
     finally:
         _cleanup_order(table, item, customer)
     if "raised" in outcome:
@@ -479,9 +508,18 @@ def place_order_places_the_order(answer, dynamodb_resource, lab_dir):
                    f"under PK 'CUST#{customer}', SK 'ORDER#2026-11-30#{order_id}'")
     expect(stock == 3, f"after an order of 2 from a stock of 5, Stock is {stock}; expected 3")
     expect(got is True, f"place_order returned {got!r} for an order it placed; expected True")
-    for name, want in (("Status", "OPEN"), ("OrderTotal", 24), ("GSI1PK", "OPEN"),
+    for name, want in (("Status", "OPEN"), ("OrderTotal", 2 * price), ("GSI1PK", "OPEN"),
                        ("GSI1SK", f"2026-11-30#{order_id}"), ("OrderId", order_id)):
-        expect(placed.get(name) == want, f"the placed order's {name} is {placed.get(name)!r}; expected {want!r}")
+        note = (f" (2 at the product's Price, {price}: read it from the product item)"
+                if name == "OrderTotal" else "")
+        expect(placed.get(name) == want,
+               f"the placed order's {name} is {placed.get(name)!r}; expected {want!r}{note}")
+    if last.error_type != "TransactionCanceledException":
+        _value(last)
+    said = "raised TransactionCanceledException" if not last.ok else f"returned {last.value!r}"
+    expect(last.ok and last.value is True and last_stock == 0 and last_placed,
+           f"an order of 3 with exactly 3 in stock was refused (place_order {said}, Stock is {last_stock}); "
+           "selling the last units is allowed — the condition is 'Stock >= :qty', not 'Stock > :qty'")
     from labrunner.checks import dynamodb_capacity as cap
 
     return ("what placing it would cost on AWS (a transaction writes each item at 2 units per KB; the new "
@@ -567,6 +605,10 @@ def shipped_from_stream_matches_changes(answer, dynamodb_resource):
                           ExpressionAttributeNames={"#s": "Status"}, ExpressionAttributeValues={":s": "SHIPPED"})
         table.update_item(Key={"PK": edited["PK"], "SK": edited["SK"]}, UpdateExpression="SET OrderTotal = :t",
                           ExpressionAttributeValues={":t": 21})
+        table.update_item(Key={"PK": shipped["PK"], "SK": shipped["SK"]}, UpdateExpression="SET Tracking = :t",
+                          ExpressionAttributeValues={":t": "TRK-1"})     # a change after shipping: not a shipping
+        table.update_item(Key={"PK": born_shipped["PK"], "SK": born_shipped["SK"]},
+                          UpdateExpression="SET Tracking = :t", ExpressionAttributeValues={":t": "TRK-2"})
         result = answer.call("stream_reader.py", "shipped_from_stream", table=TABLE, timeout=30)
     finally:
         _unseed(table, [shipped, edited, born_shipped])
@@ -580,9 +622,14 @@ def shipped_from_stream_matches_changes(answer, dynamodb_resource):
                                          "and NewImage's Status")
     expect(born_shipped["OrderId"] not in got,
            f"shipped_from_stream returned {born_shipped['OrderId']!r}, which was inserted already SHIPPED (an INSERT "
-           "with no OldImage): it never went from OPEN to SHIPPED — count MODIFY records only")
+           "with no OldImage) and later only got a Tracking number (a MODIFY from SHIPPED to SHIPPED): it never "
+           "went from OPEN to SHIPPED — count a MODIFY only when OldImage's Status is OPEN and NewImage's is "
+           "SHIPPED")
     expect(got.count(shipped["OrderId"]) == 1, f"shipped_from_stream returned {shipped['OrderId']!r} "
-                                               f"{got.count(shipped['OrderId'])} times; expected once")
+                                               f"{got.count(shipped['OrderId'])} times; expected once — after "
+                                               "shipping it the check set its Tracking, a MODIFY whose NewImage "
+                                               "is SHIPPED too: count a record only when OldImage's Status is "
+                                               "OPEN and NewImage's is SHIPPED")
 
 
 # ---- step 7: capacity ----------------------------------------------------------------------------
@@ -648,11 +695,14 @@ def open_order_total_is_cheap(answer, dynamodb, dynamodb_resource, lab_dir):
         return (f"your PartiQL SELECT on \"Shop\".\"GSI1\" pins GSI1PK, so DynamoDB runs it as a Query of the index: "
                 f"about {by_query:g} RCU here, against {by_scan:g} RCU for a Scan. labrunner's meter does not read "
                 f"PartiQL statements' items; the calls:\n{lines}")
+    fetched = [r for r in records if r["operation"] in ("GetItem", "BatchGetItem")]
+    advice = ("Each GetItem after the index reads a whole order, Notes and all, though GSI1's entries already "
+              "hold OrderTotal — add up the totals of the index entries themselves" if fetched else
+              "A Scan (or a Query of the table) pays for every item it reads, Notes and all; GSI1 "
+              "holds only the open orders' keys and OrderTotal — Query IndexName='GSI1', GSI1PK = 'OPEN'")
     expect(rcu <= by_query, f"open_order_total would cost {rcu:g} read capacity units on AWS; the same answer from "
                             f"GSI1 costs {by_query:g} (and a Scan of Shop {by_scan:g}). The calls it made:\n{lines}\n"
-                            "A Scan (or a Query of the table) pays for every item it reads, Notes and all; GSI1 "
-                            "holds only the open orders' keys and OrderTotal — Query IndexName='GSI1', "
-                            "GSI1PK = 'OPEN'")
+                            + advice)
     full = cap.read_units(sum(cap.item_size(_typed(o)) for o in open_orders))
     scan_lines = "\n".join(f"  {c.line()}" for c in reference if c.operation == "Scan")
     per_second = 5 / rcu if rcu else float("inf")

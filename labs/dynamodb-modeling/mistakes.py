@@ -73,6 +73,12 @@ def orders_not_loaded(workspace):
     workspace.install_solution("shop_keys.py")
 
 
+
+def order_id_as_number(lab, dynamodb_resource, workspace, lab_dir):
+    """OrderId stored as a number: the id in the sort key is text, the attribute a number."""
+    _load(lab, dynamodb_resource, workspace, lab_dir)
+    _save_order_variant(workspace, {'"OrderId": order_id,': '"OrderId": int(order_id),'})
+
 # ---- step 3 ----------------------------------------------------------------------
 
 def orders_oldest_first(workspace):
@@ -98,6 +104,17 @@ def order_lines(table, order_id):
 
 def orders_end_date_left_out(workspace):
     workspace.install_variant("queries.py", "queries.py", {'f"ORDER#{end_date}#~"': 'f"ORDER#{end_date}"'})
+
+
+def orders_sorted_by_id(workspace):
+    """The right orders, then sorted newest-looking by OrderId in Python: ids are not dates."""
+    workspace.install_variant("queries.py", "queries.py", {
+        "            return ids\n": "            return sorted(ids, reverse=True)\n"})
+
+
+def orders_start_date_left_out(workspace):
+    """The range starts after the start date's orders ('ORDER#<start>#~'), so they are missed."""
+    workspace.install_variant("queries.py", "queries.py", {'between(f"ORDER#{start_date}",': 'between(f"ORDER#{start_date}#~",'})
 
 
 def orders_without_sort_condition(workspace):
@@ -154,6 +171,12 @@ def open_orders_with_scan(lab, dynamodb, workspace):
         "        page[\"Items\"].sort(key=lambda e: e[\"GSI1SK\"])\n"
         "        ids += [entry"})
 
+
+
+def ship_order_wrong_key(lab, dynamodb, workspace):
+    """The order's sort key built id first: UpdateItem creates a new item and the order stays OPEN."""
+    lab.modules["solutions"].add_gsi1(dynamodb, workspace)
+    workspace.install_variant("index_queries.py", "index_queries.py", {'f"ORDER#{order_date}#{order_id}"': 'f"ORDER#{order_id}#{order_date}"'})
 
 # ---- step 5 ----------------------------------------------------------------------
 
@@ -217,6 +240,16 @@ def transaction_error_escapes(workspace):
         '        if err.response["Error"]["Code"] == "TransactionCanceledException":\n            return False\n': ""})
 
 
+
+def transaction_cannot_sell_last_unit(workspace):
+    """'Stock > :qty': off by one, an order for exactly what is left is refused."""
+    workspace.install_variant("place_order.py", "place_order.py", {'"Stock >= :qty"': '"Stock > :qty"'})
+
+
+def transaction_price_from_memory(workspace):
+    """OrderTotal from a price typed in, not read from the product."""
+    workspace.install_variant("place_order.py", "place_order.py", {'qty * product["Price"]': 'qty * 12'})
+
 # ---- step 6 ----------------------------------------------------------------------
 
 def stream_keys_only(dynamodb, workspace):
@@ -243,6 +276,16 @@ def reader_counts_inserts(lab, dynamodb, workspace):
         'if record["eventName"] == "MODIFY" and old == "OPEN" and new == "SHIPPED":':
         'if new == "SHIPPED" and old != "SHIPPED":'})
 
+
+
+def reader_new_image_only(lab, dynamodb, workspace):
+    """Every MODIFY whose new image says SHIPPED: a later change to a shipped order counts again."""
+    _stream_on(lab, dynamodb, workspace)
+    workspace.install_variant("stream_reader.py", "stream_reader.py", {
+        'if record["eventName"] == "MODIFY" and old == "OPEN" and new == "SHIPPED":':
+        'if record["eventName"] == "MODIFY" and new == "SHIPPED":',
+        "                    if order_id not in shipped:\n                        shipped.append(order_id)":
+        "                    shipped.append(order_id)"})
 
 # ---- step 7 ----------------------------------------------------------------------
 
@@ -275,4 +318,16 @@ def open_order_total(table):
     for page in client.get_paginator("scan").paginate(**kwargs):
         total += sum(int(item["OrderTotal"]) for item in page["Items"] if "OrderTotal" in item)
     return total
+''')
+
+
+def total_gets_each_order(workspace):
+    """The index for the keys, then a GetItem per order for its total: the index already holds it."""
+    _write(workspace, "capacity.py", '''
+from boto3.dynamodb.conditions import Key
+
+
+def open_order_total(table):
+    entries = table.query(IndexName="GSI1", KeyConditionExpression=Key("GSI1PK").eq("OPEN"))["Items"]
+    return sum(table.get_item(Key={"PK": e["PK"], "SK": e["SK"]})["Item"]["OrderTotal"] for e in entries)
 ''')

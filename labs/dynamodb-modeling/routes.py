@@ -146,6 +146,34 @@ def order_lines(table, order_id):
 ''')
 
 
+def queries_bounded_by_next_day(workspace):
+    """orders_of bounded by the day after end_date instead of '#~'; order_lines leaves Qty as boto3's Decimal."""
+    _write(workspace, "queries.py", '''
+import datetime
+
+from boto3.dynamodb.conditions import Key
+
+
+def orders_of(table, customer_id, start_date, end_date):
+    after = (datetime.date.fromisoformat(end_date) + datetime.timedelta(days=1)).isoformat()
+    kwargs = {"KeyConditionExpression": Key("PK").eq("CUST#" + customer_id)
+              & Key("SK").between("ORDER#" + start_date, "ORDER#" + after),
+              "ScanIndexForward": False, "ProjectionExpression": "OrderId, SK"}
+    ids = []
+    while True:
+        page = table.query(**kwargs)
+        ids += [item["OrderId"] for item in page["Items"] if item["SK"] < "ORDER#" + after]
+        if "LastEvaluatedKey" not in page:
+            return ids
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def order_lines(table, order_id):
+    page = table.query(KeyConditionExpression=Key("PK").eq("ORDER#" + order_id) & Key("SK").begins_with("LINE#"))
+    return [{"ProductId": item["ProductId"], "Qty": item["Qty"]} for item in page["Items"]]
+''')
+
+
 # ---- step 4 ----------------------------------------------------------------------
 
 def index_with_aws_cli(lab, endpoints, dynamodb, workspace):
