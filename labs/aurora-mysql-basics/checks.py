@@ -13,10 +13,14 @@ import uuid
 from decimal import Decimal
 
 from labrunner.checks import expect, fail
+from labrunner.labs.shared import load
 from labrunner.services import mysql_family
+
+failover_client = load("failover_client", __file__)
 
 SERVICE = "aurora-mysql"
 READERS_WAIT = 15.0        # seconds a check waits for the readers to apply what it wrote
+ROUND_TIMEOUT = 15.0       # seconds the learner's reads may take while one reader is paused
 KILL_AFTER = 25            # payments stored before the check kills the writer
 PAUSE = 0.01               # seconds write_payments waits between payments
 RUN_TIMEOUT = 90.0         # seconds the learner's write_payments may take, failover included
@@ -34,18 +38,11 @@ def _endpoint(session, node=None):
     return endpoint.at(node) if node else endpoint
 
 
-def _connect(session, node=None, wait=30.0):
+def _connect(session, node=None):
     """A fresh autocommit connection (the cluster endpoint, or one node), retried while a
     failover is under way."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            return mysql_family.connect(_endpoint(session, node))
-        except Exception as exc:
-            if time.monotonic() > deadline:
-                fail(f"the {'cluster endpoint' if node is None else node} does not answer ({exc}): "
-                     "`labrunner status` shows the cluster")
-            time.sleep(0.2)
+    return failover_client.retry_connect(mysql_family.connect, _endpoint(session, node),
+                                         "the cluster endpoint" if node is None else node)
 
 
 def _writer_and_readers(aurora_cluster):
@@ -68,6 +65,39 @@ def _wait_for_readers(aurora, aurora_node, readers):
             if _rows(conn, "SELECT MASTER_GTID_WAIT(%s, %s)", (target, READERS_WAIT))[0][0] != 0:
                 fail(f"{name} has not applied the writer's last changes after {READERS_WAIT:.0f} s: "
                      f"`labrunner status` shows the cluster (is its replication stopped? START SLAVE on {name})")
+
+
+class _Paused:
+    """One reader paused (its process stopped) for the length of a block, as `labrunner fault
+    pause` does: once its health probe goes unanswered the reader endpoint stops choosing it.
+    The block starts after that, and ends once the reader answers again."""
+
+    def __init__(self, aurora_cluster, name):
+        self.cluster, self.name = aurora_cluster, name
+
+    def _wait(self, alive):
+        deadline = time.monotonic() + READERS_WAIT
+        while True:
+            node = next((n for n in self.cluster.status().get("nodes", []) if n["name"] == self.name), {})
+            if bool(node.get("alive")) == alive:
+                return
+            if time.monotonic() > deadline:
+                fail(f"{self.name} did not {'come back' if alive else 'stop answering'} within {READERS_WAIT:.0f} s "
+                     f"of a {'resume' if alive else 'pause'}: `labrunner status` shows the cluster")
+            time.sleep(0.2)
+
+    def __enter__(self):
+        self.cluster.fault(self.name, "pause")
+        try:
+            self._wait(alive=False)
+        except BaseException:
+            self.cluster.fault(self.name, "resume")
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.cluster.fault(self.name, "resume")
+        self._wait(alive=True)
 
 
 # ---- step 1: endpoints ------------------------------------------------------------------------
@@ -213,8 +243,24 @@ def reads_go_to_the_readers(aurora, aurora_node, aurora_cluster, answer):
         return found
 
     before = counts()
-    asked = [customer for customer in customers for _ in range(4)]
-    results = answer.run("shop_api.py", [("orders_of", (customer,)) for customer in asked])
+    asked, results = [], []
+    for paused in random.sample(readers, len(readers)):
+        # One reader at a time stops answering (as a reader being replaced does): the reader
+        # endpoint stops choosing it, and reads sent there carry on; reads sent to that reader's
+        # own instance endpoint hang.
+        round_ = [customer for customer in customers for _ in range(2)]
+        with _Paused(aurora_cluster, paused):
+            got = answer.run("shop_api.py", [("orders_of", (customer,)) for customer in round_], timeout=ROUND_TIMEOUT)
+        stuck = next((r for r in got if r.error_type in ("Timeout", "OperationalError", "ConnectionTimeout")), None)
+        if stuck:
+            said = (f"did not answer within {ROUND_TIMEOUT:.0f} s" if stuck.error_type == "Timeout" else
+                    f"raised {stuck.error_type}: {stuck.error_message[:100]}")
+            fail(f"orders_of {said} while {paused} was paused, although the "
+                 f"reader endpoint had stopped choosing it and {' and '.join(r for r in readers if r != paused)} "
+                 f"was serving: it reads from {paused}'s own instance endpoint. Connect to READER_URL, the reader "
+                 "endpoint, which spreads connections over the readers that answer")
+        asked += round_
+        results += got
     for customer, result in zip(asked, results):
         got = result.value_or_fail()
         expect(isinstance(got, list) and sorted(Decimal(str(t)) for t in got) == expected[customer],

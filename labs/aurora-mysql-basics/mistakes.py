@@ -63,6 +63,17 @@ def every_read_through_the_cluster_endpoint(workspace):
         "    with connect(READER_URL) as conn, conn.cursor() as cur:": "    with connect(WRITER_URL) as conn, conn.cursor() as cur:"})
 
 
+def reads_from_one_reader_instance(workspace, session, aurora_cluster):
+    """A reader's instance endpoint, copied from `labrunner status`: the reads reach a reader, but
+    always the same one, and stop when it does."""
+    writer = aurora_cluster.status()["writer"]
+    reader = next(n for n in ("aurora-1", "aurora-2", "aurora-3") if n != writer)
+    url = session.endpoint("aurora-mysql").at(reader).url
+    workspace.install_variant("shop_api.py", "shop_api.py", {
+        "    with connect(READER_URL) as conn, conn.cursor() as cur:":
+            f"    with connect(\"{url}\") as conn, conn.cursor() as cur:   # {reader}"})
+
+
 # ---- step 5 ----
 def no_retry(workspace):
     workspace.install_variant("writer.py", "writer.py", {"            except RETRYABLE:": "            except ():"})
