@@ -239,22 +239,33 @@ def _update_while_a_reader_waits(answer, elasticache, postgres, product_id, new_
     delete came before the write: the check reads through product_report (the reader who slips
     in between, and sees the old price), then lets the UPDATE go. Returns (update, early)."""
     box: dict = {}
-    worker = threading.Thread(target=lambda: box.update(result=_run(answer, ("update_price", (product_id,
-                                                                                                new_price)))[0]))
+
+    def update():
+        try:
+            (box["result"],) = _run(answer, ("update_price", (product_id, new_price)))
+        except Exception as exc:                        # noqa: BLE001 — raised again below, in the check
+            box["error"] = exc
+
+    worker = threading.Thread(target=update, daemon=True)
     early = False
-    with postgres.transaction():
-        postgres.execute("SELECT 1 FROM products WHERE id = %s FOR UPDATE", (product_id,))
-        worker.start()
-        deadline = time.monotonic() + CACHE_FUNCTIONS["timeout"]
-        while worker.is_alive() and time.monotonic() < deadline:
-            if postgres.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
-                break                                   # update_price waits for the check's lock
-            time.sleep(0.02)
-        if worker.is_alive() and not _report_keys(elasticache, name):
-            early = True
-            (reader,) = _run(answer, ("product_report", (product_id,)))
-            reader.value_or_fail()
-    worker.join()
+    try:
+        with postgres.transaction():
+            postgres.execute("SELECT 1 FROM products WHERE id = %s FOR UPDATE", (product_id,))
+            worker.start()
+            deadline = time.monotonic() + CACHE_FUNCTIONS["timeout"]
+            while worker.is_alive() and time.monotonic() < deadline:
+                if postgres.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
+                    break                               # update_price waits for the check's lock
+                time.sleep(0.02)
+            if worker.is_alive() and not _report_keys(elasticache, name):
+                early = True
+                (reader,) = _run(answer, ("product_report", (product_id,)))
+                reader.value_or_fail()
+    finally:
+        if worker.ident is not None:
+            worker.join()                               # the lock is gone: update_price ends
+    if "error" in box:
+        raise box["error"]
     return box["result"], early
 
 
