@@ -13,6 +13,7 @@ from decimal import Decimal
 from labrunner.checks import expect, fail
 
 READERS_WAIT = 10.0        # seconds a check waits for the readers to replay what it wrote
+ROUND_TIMEOUT = 15.0       # seconds the learner's reads may take while one reader is paused
 
 
 def _rows(conn, sql, args=None):
@@ -70,6 +71,39 @@ class _ReplayPaused:
         for name in self.names:
             with self.aurora_node(name) as conn:
                 conn.execute("SELECT pg_wal_replay_resume()")
+
+
+class _Paused:
+    """One reader paused (its process stopped) for the length of a block, as `labrunner fault
+    pause` does: once its health probe goes unanswered the reader endpoint stops choosing it.
+    The block starts after that, and ends once the reader answers again."""
+
+    def __init__(self, aurora_cluster, name):
+        self.cluster, self.name = aurora_cluster, name
+
+    def _wait(self, alive):
+        deadline = time.monotonic() + READERS_WAIT
+        while True:
+            node = next((n for n in self.cluster.status().get("nodes", []) if n["name"] == self.name), {})
+            if bool(node.get("alive")) == alive:
+                return
+            if time.monotonic() > deadline:
+                fail(f"{self.name} did not {'come back' if alive else 'stop answering'} within {READERS_WAIT:.0f} s "
+                     f"of a {'resume' if alive else 'pause'}: `labrunner status` shows the cluster")
+            time.sleep(0.2)
+
+    def __enter__(self):
+        self.cluster.fault(self.name, "pause")
+        try:
+            self._wait(alive=False)
+        except BaseException:
+            self.cluster.fault(self.name, "resume")
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.cluster.fault(self.name, "resume")
+        self._wait(alive=True)
 
 
 # ---- step 1: endpoints ------------------------------------------------------------------------
@@ -214,8 +248,24 @@ def reads_go_to_the_readers(aurora, aurora_node, aurora_cluster, answer):
     _wait_for_readers(aurora, aurora_node, readers)
     nodes = [writer, *readers]
     before = _scans_per_node(aurora_node, nodes)
-    asked = [customer for customer in customers for _ in range(4)]
-    results = answer.run("shop_api.py", [("orders_of", (customer,)) for customer in asked])
+    asked, results = [], []
+    for paused in random.sample(readers, len(readers)):
+        # One reader at a time stops answering (as a reader being replaced does): the reader
+        # endpoint stops choosing it, and reads sent there carry on; reads sent to that reader's
+        # own instance endpoint hang.
+        round_ = [customer for customer in customers for _ in range(2)]
+        with _Paused(aurora_cluster, paused):
+            got = answer.run("shop_api.py", [("orders_of", (customer,)) for customer in round_], timeout=ROUND_TIMEOUT)
+        stuck = next((r for r in got if r.error_type in ("Timeout", "OperationalError", "ConnectionTimeout")), None)
+        if stuck:
+            said = (f"did not answer within {ROUND_TIMEOUT:.0f} s" if stuck.error_type == "Timeout" else
+                    f"raised {stuck.error_type}: {stuck.error_message[:100]}")
+            fail(f"orders_of {said} while {paused} was paused, although the "
+                 f"reader endpoint had stopped choosing it and {' and '.join(r for r in readers if r != paused)} "
+                 f"was serving: it reads from {paused}'s own instance endpoint. Connect to READER_URL, the reader "
+                 "endpoint, which spreads connections over the readers that answer")
+        asked += round_
+        results += got
     for customer, result in zip(asked, results):
         got = result.value_or_fail()
         expect(isinstance(got, list) and sorted(Decimal(str(t)) for t in got) == expected[customer],

@@ -43,3 +43,14 @@ def order_page_read_from_a_reader(workspace):
 def every_read_through_the_cluster_endpoint(workspace):
     workspace.install_variant("shop_api.py", "shop_api.py", {
         "    with psycopg.connect(READER_URL) as conn:          # a read": "    with psycopg.connect(WRITER_URL) as conn:          # a read"})
+
+
+def reads_from_one_reader_instance(workspace, session, aurora_cluster):
+    """A reader's instance endpoint, copied from `labrunner status`: the reads reach a reader, but
+    always the same one, and stop when it does."""
+    writer = aurora_cluster.status()["writer"]
+    reader = next(n for n in ("aurora-1", "aurora-2", "aurora-3") if n != writer)
+    url = session.endpoint("aurora-postgresql").at(reader).url
+    workspace.install_variant("shop_api.py", "shop_api.py", {
+        "    with psycopg.connect(READER_URL) as conn:          # a read":
+            f"    with psycopg.connect(\"{url}\") as conn:          # {reader}, a read"})
