@@ -29,6 +29,7 @@ NEPTUNE_SPARQL_IMAGE=labrunner-local/neptune-sparql:0.5.13    # the oxigraph whe
 AURORA_POSTGRESQL_IMAGE=labrunner-local/aurora-postgresql:18.6   # labrunner's supervisor; PostgreSQL from the postgres pin
 AURORA_MYSQL_IMAGE=labrunner-local/aurora-mysql:10.11   # labrunner's supervisor; MariaDB 10.11 (apt) stands in for MySQL
 VALKEY_CLUSTER_IMAGE=labrunner-local/valkey-cluster:8.1.8   # labrunner's supervisor; Valkey as the valkey stand-in
+AWS_BACKUP_IMAGE=labrunner-local/aws-backup:5.2.5   # moto 5.2.5: labrunner's AWS Backup + moto's DynamoDB and S3
 BASE_IMAGE=labrunner-local/debian:bookworm
 SUITE=bookworm
 STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_IMAGE_<NAME> suffix
@@ -42,6 +43,7 @@ STANDINS=(                  # NAME=IMAGE; NAME is the folder and the LABRUNNER_I
   "aurora_postgresql=$AURORA_POSTGRESQL_IMAGE"
   "aurora_mysql=$AURORA_MYSQL_IMAGE"
   "valkey_cluster=$VALKEY_CLUSTER_IMAGE"
+  "aws_backup=$AWS_BACKUP_IMAGE"
 )
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

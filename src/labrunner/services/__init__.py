@@ -25,6 +25,7 @@ MODULES = {
     "aurora-mysql": "labrunner.services.aurora_mysql",
     "elasticache-cluster": "labrunner.services.elasticache_cluster",
     "rds-postgres-multiaz": "labrunner.services.rds_postgres_multiaz",
+    "aws-backup": "labrunner.services.aws_backup",
 }
 
 
