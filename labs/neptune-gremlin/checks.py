@@ -60,6 +60,13 @@ class Social:
             seen |= frontier
         return len(seen - {pid})
 
+    def exactly(self, pid, hops) -> int:
+        """People at the end of a walk of exactly `hops` edges (repeat().times() without emit())."""
+        frontier = {pid}
+        for _ in range(hops):
+            frontier = {t for f in frontier for t in self.out[f]}
+        return len(frontier - {pid})
+
     def paths(self, pid, hops) -> int:
         total, frontier = 0, [pid]
         for _ in range(hops):
@@ -217,6 +224,10 @@ def _friends_case(social, pid, got, where):
         fail(f"friends(g, {pid!r}) on {where} returned {got!r}: the people who know {pid}, its incoming "
              f"`knows` edges. An edge goes from the person who knows to the person known: follow "
              f"out('knows'); expected {want!r}")
+    both = sorted(social.names[t] for t in set(social.out[pid]) | set(social.into[pid]))
+    if isinstance(got, list) and sorted(got) == both and both != want:
+        fail(f"friends(g, {pid!r}) on {where} returned {got!r}: it follows `knows` edges both ways, so people who "
+             f"know {pid} but whom {pid} does not know are in it. Follow out('knows') only; expected {want!r}")
     if isinstance(got, list) and sorted(got) == want:
         fail(f"friends(g, {pid!r}) returned {got!r}, not sorted; expected {want!r}")
     fail(f"friends(g, {pid!r}) on {where} returned {got!r}; expected {want!r}")
@@ -247,6 +258,9 @@ def _reach_case(social, pid, hops, got, where):
     if got == social.paths(pid, hops) and got != want:
         fail(f"reach(g, {pid!r}, {hops}) on {where} returned {got}: the number of paths. Someone reached by "
              f"two routes is one person: dedup() before count(); expected {want} people")
+    if got == social.exactly(pid, hops) and got != want:
+        fail(f"reach(g, {pid!r}, {hops}) on {where} returned {got}: only the people at the end of {hops}-edge walks, "
+             f"not those met on the way — add emit() so that every hop's arrivals count; expected {want}")
     if got == want + 1:
         fail(f"reach(g, {pid!r}, {hops}) on {where} returned {got}: it counts {pid} itself (a cycle leads back); "
              f"leave the person out (as_('me') ... where(P.neq('me'))); expected {want}")
@@ -302,8 +316,11 @@ def recommend_ranks_by_mutual_friends(g, answer):
     social, ids = _seed_social(g, size=10, edges=24)
     try:
         pid = max(social.names, key=lambda p: len(social.recommend(p, 10)))
-        (got,) = _run(answer, ("recommend", (pid, 10)))
-        _recommend_case(social, pid, 10, got, "the check's own graph")
+        # every limit from 1 up: a limit() that cuts before the ranking keeps whichever come first, not the top
+        limits = list(range(1, len(social.recommend(pid, 10)) + 1)) or [10]
+        results = _run(answer, *[("recommend", (pid, limit)) for limit in limits])
+        for limit, got in zip(limits, results):
+            _recommend_case(social, pid, limit, got, "the check's own graph")
     finally:
         _drop(g, ids)
     return "recommend() ranks friends of friends by mutual friends"

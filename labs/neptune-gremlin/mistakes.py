@@ -29,6 +29,17 @@ def friends_with_a_lambda(workspace):
         'g.V(person_id).out("knows").filter_(lambda: "it.get().label() == \'person\'").values("name")'})
 
 
+def friends_both_ways(workspace):
+    """both('knows'): the people who know the person come along with those the person knows."""
+    workspace.install_variant(F, "graph-2-friends.py", {'g.V(person_id).out("knows")': 'g.V(person_id).both("knows")'})
+
+
+def reach_without_emit(workspace):
+    """repeat().times() with no emit(): only the people at exactly `hops` edges are counted."""
+    workspace.install_variant(F, "graph-3-reach.py", {'.repeat(__.out("knows")).emit().times(hops)':
+                                                      '.repeat(__.out("knows")).times(hops)'})
+
+
 def reach_counts_paths(workspace):
     workspace.install_variant(F, "graph-3-reach.py",
                               {'.where(P.neq("me")).dedup().count()': '.where(P.neq("me")).count()'})
@@ -45,6 +56,13 @@ def recommend_includes_friends(workspace):
 def recommend_fewest_first(workspace):
     workspace.install_variant(F, "graph-4-recommend.py",
                               {".by(Column.values, Order.desc)": ".by(Column.values, Order.asc)"})
+
+
+def recommend_limit_before_order(workspace):
+    """limit() before order(): the first people the map happens to hold, not the top ones."""
+    workspace.install_variant(F, "graph-4-recommend.py", {
+        ".unfold().order().by(Column.values, Order.desc).by(Column.keys, Order.asc)\n              .limit(limit)":
+        ".unfold().limit(limit).order().by(Column.values, Order.desc).by(Column.keys, Order.asc)\n              "})
 
 
 def ring_one_hop_only(workspace):
