@@ -39,7 +39,7 @@ MISTAKES = ["database_named_with_capitals", "tables_in_myisam", "orders_without_
 ROUTES = ["database_from_the_client", "tables_with_bigint_and_column_checks", "load_data_from_the_client",
           "composite_index_starting_with_ordered_at", "reporting_through_a_default_role", "slow_log_from_the_client",
           "dump_without_databases_restored_into_shop", "tables_with_capitalised_column_names",
-          "reporting_table_by_table", "dump_gzipped_and_restored"]
+          "reporting_table_by_table", "dump_gzipped_and_restored", "snapshot_then_dump_again"]
 
 
 # ---- helpers ---------------------------------------------------------------
@@ -379,14 +379,20 @@ def _dump_text(path):
         return b""
 
 
-def _find_dump(workspace):
+def _find_dumps(workspace):
+    found = []
     for path in sorted(workspace.path.rglob("*")):
         if not path.is_file() or ".labrunner-backup" in path.parts or path.stat().st_size > 50_000_000:
             continue
         head = _dump_text(path)
         if (b"-- MySQL dump" in head[:400] or b"-- MariaDB dump" in head[:400]) and b"CREATE TABLE `orders`" in head:
-            return path
-    return None
+            found.append(path)
+    return found
+
+
+def _find_dump(workspace):
+    dumps = _find_dumps(workspace)
+    return dumps[0] if dumps else None
 
 
 def shop_dump_in_workspace(workspace, session):
@@ -401,8 +407,10 @@ def shop_dump_in_workspace(workspace, session):
 def shop_restored_intact(db, db_connect, lab_dir, workspace):
     for table in ("customers", "orders"):
         expect(_has_table(db, table), f"shop.{table} is missing: restore it from your dump (see the step)")
-    dump = _find_dump(workspace)
-    expect(dump, "there is no dump of database shop in your workspace to restore from yet")
+    dumps = _find_dumps(workspace)
+    expect(dumps, "there is no dump of database shop in your workspace to restore from yet")
+    # The oldest dump: one made again after the restore (to look at it) is newer than the tables.
+    dump = min(dumps, key=lambda path: path.stat().st_mtime)
     created = _rows(db, "SELECT UNIX_TIMESTAMP(CREATE_TIME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
                         "'shop' AND TABLE_NAME = 'orders'")[0][0]
     expect(created is None or float(created) >= int(dump.stat().st_mtime) - 1,
@@ -744,3 +752,14 @@ def dump_gzipped_and_restored(db, session, workspace):
             run_tool(session, workspace, client, stdin=dump)
     finally:
         plain.unlink()
+
+
+def snapshot_then_dump_again(db, session, workspace):
+    """Dump, drop, restore: then, a while later, the same dump once more into another file."""
+    import time
+
+    snapshot_and_restore(db, session, workspace)
+    time.sleep(2.1)
+    with open(workspace.path / "after-restore.sql", "wb") as out:
+        run_tool(session, workspace, DUMP_TOOLS[next(iter(session.services))][0], "--single-transaction",
+                 "--databases", "shop", stdout=out)

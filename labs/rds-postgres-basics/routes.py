@@ -212,3 +212,12 @@ def tables_with_ids_generated_always(postgres):
     postgres.execute("CREATE TABLE shop.orders (order_id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
                      "customer_id integer NOT NULL REFERENCES shop.customers, ordered_at timestamptz NOT NULL, "
                      "total numeric(10,2) NOT NULL CHECK (total >= 0))")
+
+
+def snapshot_then_dump_again(postgres, session, workspace, lab):
+    """Dump, drop, restore: then the same pg_dump once more, into the same file, to look at it."""
+    run = lab.modules["solutions"].run_tool
+    run(session, workspace, "pg_dump", "-Fc", "-n", "shop", "-f", "shop.dump")
+    postgres.execute("DROP SCHEMA shop CASCADE")
+    run(session, workspace, "pg_restore", "-d", postgres.info.dbname, "shop.dump")
+    run(session, workspace, "pg_dump", "-Fc", "-n", "shop", "-f", "shop.dump")
