@@ -82,7 +82,18 @@ def catalogue_is_loaded(mongo, lab_dir):
 
 def lantern_is_a_document(mongo):
     doc = mongo.products.find_one({"sku": LANTERN})
-    expect(doc is not None, f"no product with sku '{LANTERN}' yet — insert it with insert_one (step text)")
+    if doc is None:
+        elsewhere = [name for name in mongo.list_collection_names()
+                     if name != "products" and mongo[name].find_one({"sku": LANTERN}) is not None]
+        expect(not elsewhere, f"'{LANTERN}' is in the collection {elsewhere[0] if elsewhere else ''!r}, not in "
+                              "products — insert it into db.products (collection names are case-sensitive; a "
+                              "misspelt one is created on the first insert)")
+        near = mongo.products.find_one({"sku": {"$regex": f"^{LANTERN}$", "$options": "i"}}) or \
+            mongo.products.find_one({"name": "Trail lantern"})
+        expect(near is None, f"no product with sku '{LANTERN}', but one with sku {near and near.get('sku')!r}; "
+                             f"expected the sku exactly '{LANTERN}'")
+        fail(f"no product with sku '{LANTERN}' yet — insert it with insert_one (step text); if you inserted it "
+             "before running load_catalog.py, insert it again: the loader starts the collection over")
     expect(mongo.products.count_documents({"sku": LANTERN}) == 1,
            f"there are {mongo.products.count_documents({'sku': LANTERN})} products with sku '{LANTERN}'; "
            "keep one (delete_many the others, then insert it once)")
@@ -93,14 +104,16 @@ def lantern_is_a_document(mongo):
     specs = doc.get("specs")
     expect(isinstance(specs, dict), f"{LANTERN} has no nested specs object (found {specs!r}); expected "
                                     'specs: {"lumens": 200, "battery": "USB-C"} — one field holding a document')
-    expect(specs.get("lumens") == 200 and specs.get("battery") == "USB-C",
-           f"{LANTERN}'s specs are {specs}; expected lumens 200 and battery USB-C")
+    expect(specs.get("lumens") == 200 and not isinstance(specs.get("lumens"), (str, bool))
+           and specs.get("battery") == "USB-C",
+           f"{LANTERN}'s specs are {specs}; expected lumens the number 200 (not the string '200') and battery "
+           "'USB-C'")
     price = doc.get("price")
     expect(isinstance(price, (int, float)) and not isinstance(price, bool) and abs(price - 24.5) < 1e-9,
            f"{LANTERN}'s price is {price!r} ({type(price).__name__}); expected the number 24.5, not a string")
-    expect(doc.get("category") == "outdoor" and doc.get("stock") == 10,
+    expect(doc.get("category") == "outdoor" and doc.get("stock") == 10 and not isinstance(doc.get("stock"), bool),
            f"{LANTERN} has category {doc.get('category')!r} and stock {doc.get('stock')!r}; expected "
-           "'outdoor' and 10")
+           "'outdoor' (lower case, as the catalogue writes it) and the number 10 (not the string '10')")
 
 
 # ---- step 2: queries ----------------------------------------------------------------------
@@ -147,7 +160,7 @@ def tagged_or_by_brand_is_right(mongo, answer):
     t1, t2, brand = f"t1-{token}", f"t2-{token}", f"Maker{token}"
     seeded = [_v1(token, "BOTH", tags=[t1, t2, "extra"]), _v1(token, "ONE", tags=[t1]),
               _v1(token, "BRAND", tags=[], brand=brand), _v1(token, "REVERSED", tags=[t2, t1]),
-              _v1(token, "NONE", tags=["unrelated"])]
+              _v1(token, "NONE", tags=["unrelated"]), _v1(token, "LOOKALIKE", tags=[], brand=f"{brand.lower()} outlet")]
     mongo.products.insert_many([dict(doc) for doc in seeded])
     try:
         result = _call(answer, "queries.py", "tagged_or_by_brand", [t1, t2], brand)
@@ -164,6 +177,13 @@ def tagged_or_by_brand_is_right(mongo, answer):
     if f"CHK-{token}-BRAND" not in mine:
         fail("tagged_or_by_brand left out the product the brand makes (it has none of the tags): either "
              "condition is enough — $or, not $and")
+    if f"CHK-{token}-LOOKALIKE" in mine:
+        fail(f"tagged_or_by_brand includes a product of brand {brand.lower() + ' outlet'!r}, not {brand!r}: match "
+             "the brand exactly, {'brand': brand} (a regex or a case-blind match finds other makers)")
+    if f"CHK-{token}-REVERSED" not in mine and f"CHK-{token}-BOTH" not in mine:
+        fail(f"tagged_or_by_brand left out every product carrying both tags (one has a third tag, one has them in "
+             f"another order): {{'tags': [{t1!r}, {t2!r}]}} matches only that exact array — use "
+             "{'tags': {'$all': tags}}")
     if f"CHK-{token}-REVERSED" not in mine and f"CHK-{token}-BOTH" in mine:
         fail("tagged_or_by_brand left out a product with both tags in another order: match with $all, "
              "not the array itself")
@@ -192,8 +212,11 @@ def restock_adds_in_place(mongo, answer):
         after = mongo.products.find_one({"sku": sku})
     finally:
         _cleanup(mongo, token)
+    added = sorted(set(after or {}) - set(_v1(token, "R")) - {"_id"})
     expect(after and after.get("stock") == stock + 7,
-           f"restock({sku!r}, 7) left its stock at {after and after.get('stock')}; expected {stock} + 7 = {stock + 7}")
+           f"restock({sku!r}, 7) left its stock at {after and after.get('stock')}; expected {stock} + 7 = {stock + 7}"
+           + (f" — it wrote the new field(s) {added} instead: field names are case-sensitive, $inc 'stock'"
+              if added else ""))
     expect(not _read_then_write(result),
            f"restock read the product first ({', '.join(_commands(result, READ_COMMANDS))}) and then wrote it: two "
            "restocks at once would lose one — let the server add with $inc in a single update")
@@ -209,6 +232,10 @@ def retag_adds_once_and_removes(mongo, answer):
     mongo.products.insert_one(_v1(token, "T", tags=[keep, drop]))
     try:
         first = _call(answer, "updates.py", "retag", sku, new, drop)
+        if not first.ok and "would create a conflict" in (first.error_message or ""):
+            fail(f"retag({sku!r}, {new!r}, {drop!r}) sent $addToSet and $pull on tags in one update, which the "
+                 "server refuses (two operators may not change one field in one update): send them as two "
+                 "update_one calls, or two UpdateOne in one bulk_write")
         _value(first)
         second = _call(answer, "updates.py", "retag", sku, new, "absent")
         _value(second)
@@ -243,8 +270,9 @@ def set_price_upserts(mongo, answer):
         _cleanup(mongo, token)
     expect(old and old.get("price") == 12.5 and old.get("name") == "Renamed",
            f"set_price({known!r}, 'Renamed', 12.5) left {old and {k: old.get(k) for k in ('name', 'price')}}")
-    expect(old.get("stock") == 4 and old.get("tags") == [],
-           f"set_price changed more than name and price: {known} now reads {old} — $set only those two fields")
+    expect(old.get("stock") == 4 and old.get("tags") == [] and old.get("category") == f"check-{token.lower()}",
+           f"set_price changed more than name and price: {known} now reads {old} — $set only those two fields; the new product's category and stock go in $setOnInsert, "
+           "which applies only when the upsert inserts")
     expect(created, f"set_price({new!r}, ...) on a sku the catalogue does not have created nothing; pass "
                     "upsert=True so the update inserts when nothing matches")
     expect(len(created) == 1, f"set_price called twice made {len(created)} products {new}; an upsert on "
@@ -577,11 +605,22 @@ def validator_accepts_the_new_shape(mongo):
     expect(_validator(mongo).get("validator"), "products has no validator yet — collMod with a $jsonSchema "
                                                "validator (run python validator.py)")
     good = _expected_v2(_variant_v1(token, "GOOD"))
+    whole = _expected_v2(_variant_v1(token, "INT"))
+    whole["price"]["amount"] = random.randint(2, 90)           # a whole number is a number too (int, not double)
+    free = _expected_v2(_variant_v1(token, "FREE"))
+    free["price"]["amount"] = 0.0                              # not negative: allowed
     try:
         taken = _inserted(mongo, dict(good))
+        whole_taken = _inserted(mongo, dict(whole))
+        free_taken = _inserted(mongo, dict(free))
     finally:
         _cleanup(mongo, token)
     expect(taken, f"products refused a valid v2 document {good} — the validator is stricter than the v2 shape")
+    expect(whole_taken, f"products refused a v2 document whose price amount is the whole number "
+                        f"{whole['price']['amount']} (an int, not a double) — a price is any number: bsonType "
+                        "['double', 'int', 'long', 'decimal'], or 'number'")
+    expect(free_taken, "products refused a v2 document with price amount 0 — only a negative amount is refused: "
+                       "minimum: 0 (not exclusiveMinimum)")
     wrong = mongo.products.count_documents({"schema_version": {"$ne": 2}})
     expect(wrong == 0, f"{wrong} products are still in v1 — migrate them (step 7) so the collection matches "
                        "its validator")

@@ -29,6 +29,19 @@ def specs_flattened(mongo, lab_dir):
     mongo.products.insert_one(dict(LANTERN, tags=["camping", "light"], lumens=200, battery="USB-C"))
 
 
+def lantern_in_the_wrong_collection(mongo, lab_dir):
+    """db.product (singular): MongoDB creates the misspelt collection on the first insert."""
+    _load(mongo, lab_dir)
+    mongo.product.insert_one(dict(LANTERN, tags=["camping", "light"], specs={"lumens": 200, "battery": "USB-C"}))
+
+
+def numbers_as_strings(mongo, lab_dir):
+    """Stock and lumens typed as strings, as a form or a CSV hands them over."""
+    _load(mongo, lab_dir)
+    mongo.products.insert_one(dict(LANTERN, stock="10", tags=["camping", "light"],
+                                   specs={"lumens": "200", "battery": "USB-C"}))
+
+
 def reviews_not_loaded(mongo, lab_dir):
     _load(mongo, lab_dir)
     mongo.reviews.drop()
@@ -56,6 +69,16 @@ def and_instead_of_or(workspace):
     workspace.install_variant("queries.py", "queries.py", {'{"$or": [': '{"$and": ['})
 
 
+def tags_matched_as_the_array(workspace):
+    """{'tags': tags}: only a product whose tags are exactly that array, in that order, matches."""
+    workspace.install_variant("queries.py", "queries.py", {'{"tags": {"$all": list(tags)}}': '{"tags": list(tags)}'})
+
+
+def brand_as_a_regex(workspace):
+    """A case-blind regex for the brand: it finds other makers whose names contain it."""
+    workspace.install_variant("queries.py", "queries.py", {'{"brand": brand}': '{"brand": {"$regex": brand, "$options": "i"}}'})
+
+
 READ_THEN_WRITE = '''def restock(db, sku, quantity):
     """Add `quantity` to the product's stock."""
     product = db.products.find_one({"sku": sku})
@@ -78,6 +101,25 @@ def push_instead_of_add_to_set(workspace):
 
 def upsert_forgotten(workspace):
     workspace.install_variant("updates.py", "updates.py", {"        upsert=True,\n": ""})
+
+
+def set_price_sets_category_always(workspace):
+    """category "new" in $set: every product whose price changes is moved to category new."""
+    workspace.install_variant("updates.py", "updates.py", {
+        '{"$set": {"name": name, "price": price}, "$setOnInsert": {"category": "new", "stock": 0}}':
+        '{"$set": {"name": name, "price": price, "category": "new"}, "$setOnInsert": {"stock": 0}}'})
+
+
+def add_and_pull_in_one_update(workspace):
+    """$addToSet and $pull on tags in one update: the server refuses the conflict."""
+    workspace.install_solution("updates.py")
+    path = workspace.file("updates.py")
+    path.write_text(path.read_text(encoding="utf-8") + '''
+
+
+def retag(db, sku, add, remove):
+    db.products.update_one({"sku": sku}, {"$addToSet": {"tags": add}, "$pull": {"tags": remove}})
+''', encoding="utf-8")
 
 
 def _indexes(mongo, *specs):
@@ -196,6 +238,20 @@ def validator_without_types(workspace, answer):
         '''        "schema_version": {"enum": [2]},
         "price": {''': '''        "schema_version": {"enum": [2]},
         "unused": {'''})
+    _apply(answer)
+
+
+def validator_doubles_only(workspace, answer):
+    """amount must be a double: a whole-number price, stored as an int, is refused."""
+    workspace.install_variant("validator.py", "validator.py", {
+        '"bsonType": ["double", "int", "long", "decimal"], "minimum": 0': '"bsonType": "double", "minimum": 0'})
+    _apply(answer)
+
+
+def validator_refuses_zero(workspace, answer):
+    """An exclusive minimum: a price of 0 is not negative, and is refused all the same."""
+    workspace.install_variant("validator.py", "validator.py", {
+        '"minimum": 0}': '"minimum": 0, "exclusiveMinimum": True}'})
     _apply(answer)
 
 

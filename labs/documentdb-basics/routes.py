@@ -22,6 +22,18 @@ def load_as_a_learner_does(session, workspace, mongo):
         upsert=True)
 
 
+def lantern_in_another_order(mongo, lab_dir):
+    """The lantern first, then the catalogue with insert_many of its own (no drop), tags in another order and
+    an extra spec: the check asks for what the step asks, no more."""
+    import json
+
+    mongo.products.insert_one({"specs": {"battery": "USB-C", "lumens": 200, "weight_g": 310}, "tags": ["light", "camping"],
+                               "stock": 10, "currency": "EUR", "price": 24.5, "brand": "Lysa", "category": "outdoor",
+                               "name": "Trail lantern", "sku": "LANTERN-01"})
+    mongo.products.insert_many(json.loads((lab_dir / "workspace" / "products.json").read_text(encoding="utf-8")))
+    mongo.reviews.insert_many(json.loads((lab_dir / "workspace" / "reviews.json").read_text(encoding="utf-8")))
+
+
 QUERIES_AS_AGGREGATIONS = '''"""Step 2, written as aggregation pipelines."""
 
 
