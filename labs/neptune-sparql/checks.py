@@ -113,13 +113,13 @@ def _lit(value):
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _people(tag, count, companies, with_email=0.5):
-    """Seeded people: (triples, [(iri, name, age, company, email)])."""
+def _people(tag, count, companies, with_email=0.5, ages=()):
+    """Seeded people: (triples, [(iri, name, age, company, email)]); the first get `ages`, if given."""
     triples, people = [], []
     names = random.sample([f"{f} {l}" for f in FIRST for l in LAST], count)
     for i, name in enumerate(names):
         iri = f"{EX}{tag}-person{i}"
-        age = random.choice([25, 30, 31, 44, 58, random.randint(20, 65)])
+        age = ages[i] if i < len(ages) else random.choice([25, 30, 31, 44, 58, random.randint(20, 65)])
         company = random.choice(companies)
         email = f"{tag}{i}@example.net" if random.random() < with_email else None
         triples += [f"<{iri}> <{TYPE}> <{EX}Person> .", f"<{iri}> <{FOAF}name> {_lit(name)} .",
@@ -169,6 +169,11 @@ def _people_case(sparql, workspace, where):
              "`?person a ex:Person` to the pattern")
     if sorted(v for v in got if v is not None) == want:
         fail(f"queries/1-people.rq returns the right names in another order; ORDER BY ?name")
+    if not got:
+        fail(f"queries/1-people.rq on {where} returned no rows; expected {len(want)} names — check the IRIs "
+             "against the data (ex:Person, foaf:name: IRIs are case-sensitive) and each PREFIX line")
+    if got == want[:len(got)]:
+        fail(f"queries/1-people.rq on {where} returned the first {len(got)} of {len(want)} names: drop the LIMIT")
     fail(f"queries/1-people.rq on {where} returned {got!r}; expected {want!r}")
 
 
@@ -208,9 +213,18 @@ def _workplaces_case(sparql, workspace, where):
     if got == lives:
         fail("queries/2-workplaces.rq gives the city each person lives in (ex:livesIn); the step asks for the city "
              "the company is in: ?company ex:locatedIn ?town")
+    iris = [(column, value) for row in got for column, value in zip(("person", "company", "city"), row)
+            if isinstance(value, str) and value.startswith("http")]
+    if iris:
+        fail(f"queries/2-workplaces.rq returns IRIs such as {iris[0][1]!r} in ?{iris[0][0]}: the step asks for "
+             f"names — bind ?{iris[0][0]} to the foaf:name of the {iris[0][0]}, one more triple pattern")
     missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
-    fail(f"queries/2-workplaces.rq on {where}: missing {missing[:3]!r}" + (f", and rows that should not be "
-         f"there: {extra[:3]!r}" if extra else "") + f" ({len(got)} rows, expected {len(want)})")
+    parts = ([f"missing {missing[:3]!r}"] if missing else []) + (
+        [f"rows that should not be there: {extra[:3]!r}"] if extra else [])
+    join = (" — every pattern of one row must share its variables: the company whose name is ?company must "
+            "be the ?c the person works for" if extra and len(got) > len(want) else "")
+    fail(f"queries/2-workplaces.rq on {where}: {'; '.join(parts) or 'duplicate rows'} ({len(got)} rows, expected "
+         f"{len(want)}){join}")
 
 
 def workplaces_join(sparql, workspace):
@@ -254,6 +268,11 @@ def _contacts_case(sparql, workspace, where):
     if at_thirty:
         fail(f"queries/3-contacts.rq lists {at_thirty!r}, who is 30: older than 30 is FILTER (?age > 30)")
     missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+    ages = {facts.name(p): facts.one(p, EX + "age") for p in facts.of_type("Person")}
+    textual = [n for n, _ in missing if isinstance(ages.get(n), int) and str(ages[n]) < "30"]
+    if textual:
+        fail(f"queries/3-contacts.rq on {where} leaves out {textual[:2]!r}, aged {ages[textual[0]]}: the FILTER "
+             "compares the age as text (\"104\" sorts before \"30\"); compare the number, FILTER (?age > 30)")
     fail(f"queries/3-contacts.rq on {where}: missing {missing[:3]!r}; rows that should not be there: {extra[:3]!r}")
 
 
@@ -261,7 +280,8 @@ def contacts_filter_optional(sparql, workspace):
     _loaded(sparql)
     _contacts_case(sparql, workspace, "the loaded data")
     tag = _tag()
-    triples, _ = _people(tag, 6, [f"{EX}acme", f"{EX}umbra"], with_email=0.5)
+    # 30 is not older than 30; 104 is, though as text "104" sorts before "30"
+    triples, _ = _people(tag, 6, [f"{EX}acme", f"{EX}umbra"], with_email=0.5, ages=(30, 104))
     _seed(sparql, triples)
     try:
         _contacts_case(sparql, workspace, "the check's own people")
@@ -299,6 +319,17 @@ def _headcount_case(sparql, workspace, where):
         fail(f"queries/4-headcount.rq on {where} counts {over[0][1]} for {over[0][0]!r}, which has "
              f"{counts[over[0][0]]} employees: it counts rows, one per skill or email joined, not people — "
              "COUNT(DISTINCT ?p)")
+    named = {g[0]: g for g in got}
+    left_out = [w for w in want if w[0] not in named]
+    if left_out and all(w[1] == 2 for w in left_out) and all(g[0] in counts for g in got):
+        fail(f"queries/4-headcount.rq on {where} leaves out {[w[0] for w in left_out][:2]!r}, with 2 employees: "
+             "'at least 2' includes 2 — HAVING (COUNT(DISTINCT ?p) >= 2)")
+    if (not left_out and len(got) == len(want) and all(named[w[0]][1] == w[1] for w in want)
+            and not all(close(named[w[0]][2], w[2]) for w in want)):
+        off = next(w for w in want if not close(named[w[0]][2], w[2]))
+        fail(f"queries/4-headcount.rq on {where} gives {off[0]!r} an averageAge of {named[off[0]][2]!r}; expected "
+             f"{round(off[2], 2)} — the average is taken over the rows of the group, so a person joined to "
+             "several skills or emails weighs more: match only what the average needs (person, company, age)")
     if sorted(got, key=str) != got and sorted(map(str, got)) == sorted(map(str, want)):
         fail("queries/4-headcount.rq has the right rows in another order: ORDER BY DESC(?employees) ?company")
     fail(f"queries/4-headcount.rq on {where} returned {got!r}; expected {[(c, n, round(a, 2)) for c, n, a in want]!r}")
@@ -334,6 +365,9 @@ def zoe_hired(sparql, workspace):
     expect(props.get(FOAF + "name") == ["Zoe Costa"], f"ex:zoe's foaf:name is {props.get(FOAF + 'name')!r}; "
                                                         "expected 'Zoe Costa'")
     age = props.get(EX + "age", [])
+    expect(len(age) < 2, f"ex:zoe has {len(age)} ages, {age!r}: an INSERT adds a triple and never replaces one, so "
+                         "an earlier run's age is still there — delete the wrong one (DELETE DATA { ex:zoe ex:age "
+                         "... }) and keep `ex:age 28`")
     expect(age == [28], f"ex:zoe's ex:age is {age!r}" + (": a string; write 28 without quotes (an xsd:integer), "
                                                           "or FILTER (?age > 30) compares it as text"
                                                           if age and isinstance(age[0], str) else "; expected 28"))
@@ -348,6 +382,9 @@ def cobol_retired(sparql, workspace):
     triples, people = _people(tag, 4, [f"{EX}globex"])
     triples += [f"<{p[0]}> <{EX}skill> <{EX}cobol> ." for p in people[:3]]
     triples += [f"<{p[0]}> <{EX}skill> <{EX}gremlin> ." for p in people]
+    # another relation to COBOL: "every ex:skill ex:cobol triple, and nothing else" keeps it
+    course = f"<{EX}{tag}-course> <{EX}teaches> <{EX}cobol> ."
+    triples.append(course)
     kept_before = int(sparql.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?p <{EX}skill> ?s "
                                     f"FILTER (?s != <{EX}cobol>) }}")[0]["n"])
     _seed(sparql, triples)
@@ -361,6 +398,10 @@ def cobol_retired(sparql, workspace):
         expect(kept == kept_before + len(people),
                f"queries/5-retire-cobol.ru also deleted other skills ({kept_before + len(people)} non-COBOL skill "
                f"triples before, {kept} after): delete only `?person ex:skill ex:cobol`")
+        expect(sparql.ask(f"ASK {{ <{EX}{tag}-course> <{EX}teaches> <{EX}cobol> }}"),
+               "queries/5-retire-cobol.ru also deleted a triple that is not a skill, "
+               f"<{EX}{tag}-course> ex:teaches ex:cobol (added by the check): delete only the triples whose "
+               "predicate is ex:skill — `?person ex:skill ex:cobol`, not `?s ?p ex:cobol`")
         expect(sparql.ask(f"ASK {{ <{EX}cobol> <{FOAF}name> ?n }}"),
                "queries/5-retire-cobol.ru deleted ex:cobol itself: remove the skill from people, keep the skill")
     finally:
@@ -388,8 +429,13 @@ def _colleague_case(sparql, workspace, where):
     if selves:
         fail(f"queries/6-colleagues.rq pairs {selves[0]!r} with themselves: FILTER (?a != ?b)")
     missing, extra = sorted(want - got), sorted(got - want)
+    if missing and not extra and all((b, a) in got for a, b in missing):
+        fail(f"queries/6-colleagues.rq on {where} builds each pair one way only: it has {(missing[0][1], missing[0][0])!r} "
+             f"but not {missing[0]!r} — colleagues go both ways round: FILTER (?a != ?b), not ?a < ?b")
     expect(not missing and not extra,
-           f"queries/6-colleagues.rq on {where}: missing {missing[:2]!r}; pairs that are not colleagues: {extra[:2]!r}")
+           f"queries/6-colleagues.rq on {where}: " + "; ".join(
+               ([f"missing {missing[:2]!r}"] if missing else []) + ([f"pairs that are not colleagues: {extra[:2]!r}"]
+                                                                     if extra else [])))
 
 
 def colleagues_constructed(sparql, workspace):
@@ -426,7 +472,14 @@ def colleagues_saved_in_a_named_graph(sparql, workspace):
             fail(f"the graph <{DERIVED}> (ex:derived) holds 0 colleagueOf triples after queries/6-save-colleagues.ru; "
                  f"they went to {where}: INSERT {{ GRAPH ex:derived {{ ... }} }} WHERE {{ ... }}")
         missing = sorted(want - got)
-        expect(not missing, f"ex:derived misses {len(missing)} colleague pairs, e.g. {missing[:1]!r}")
+        if missing:
+            a, b = missing[0]
+            graphs = [r["g"] for r in sparql.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{a}> <{EX}colleagueOf> <{b}> }} }}")]
+            went = (f" — it went to the graph <{graphs[0]}> instead (graph IRIs are case-sensitive)" if graphs else
+                    " — it went to the default graph instead"
+                    if sparql.ask(f"ASK {{ <{a}> <{EX}colleagueOf> <{b}> }}") else "")
+            fail(f"ex:derived misses {len(missing)} colleague pairs, e.g. {missing[0]!r}, of people the check added "
+                 f"just now{went}")
         extra = sorted(got - want)
         expect(not extra, f"ex:derived holds pairs that are not colleagues, e.g. {extra[:1]!r}")
     finally:
