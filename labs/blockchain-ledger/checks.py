@@ -78,12 +78,12 @@ def chain_copy(web3, at_least: int = 4) -> list[dict]:
     return [json.loads(Web3.to_json(web3.eth.get_block(n))) for n in range(web3.eth.block_number + 1)]
 
 
-def altered(blocks: list[dict], rehash: bool) -> tuple[list[dict], int, str]:
+def altered(blocks: list[dict], rehash: bool, number=None) -> tuple[list[dict], int, str]:
     """A copy of the chain with one past block's data altered (not the first, not the last).
     With `rehash`, the forger also gives that block its new, correct hash, as the data now
     hashes: the next block's parentHash no longer matches. Without, the old hash stays."""
     tampered = copy.deepcopy(blocks)
-    number = random.randint(1, len(blocks) - 2)
+    number = random.randint(1, len(blocks) - 2) if number is None else number
     field = random.choice(FIELDS_TO_ALTER)
     block = tampered[number]
     if field == "timestamp":
@@ -179,6 +179,9 @@ def balances_match_the_node(web3, accounts, answer):
         if isinstance(found, (int, float)) and found and abs(found * 10**18 - truth) <= truth * 1e-9 + 10**9:
             fail(f"{address} has {found}: that is in ether; the step asks for wei "
                  f"({truth} wei, what w3.eth.get_balance returns)")
+        if isinstance(found, str):
+            fail(f"{address} has the text {found!r} in your balances; expected the number {truth} (an int of wei, "
+                 "as w3.eth.get_balance returns it — no str() or hex())")
         expect(found == truth, f"{address} has {found!r} in your balances; the node says {truth} wei now "
                                "(read it when balances() is called, not before)")
 
@@ -212,6 +215,9 @@ def payment_is_signed_and_mined(web3, accounts, answer):
     expect(isinstance(value, dict), f"send_payment returned {str(value)[:80]}; expected a dict with "
                                     "hash, block, gas_used and status from the receipt")
     tx_hash = value.get("hash")
+    if isinstance(tx_hash, str) and len(tx_hash) == 64 and not tx_hash.startswith("0x"):
+        fail(f"send_payment returned hash {tx_hash!r}, without the 0x prefix hashes are written with (bytes.hex() "
+             "in web3.py 7 leaves it out) — return receipt['transactionHash'].to_0x_hex()")
     try:
         receipt = web3.eth.get_transaction_receipt(tx_hash)
     except Exception:
@@ -283,8 +289,9 @@ def verify_chain_recomputes_hashes(web3, answer):
     blocks = chain_copy(web3)
     relinked, _, _ = altered(blocks, rehash=True)
     forged, number, field = altered(blocks, rehash=False)
-    live, broken, kept = answer.run(FILE, [("verify_chain", (blocks,)), ("verify_chain", (relinked,)),
-                                           ("verify_chain", (forged,))])
+    genesis, _, genesis_field = altered(blocks, rehash=False, number=0)
+    live, broken, kept, first = answer.run(FILE, [("verify_chain", (blocks,)), ("verify_chain", (relinked,)),
+                                                  ("verify_chain", (forged,)), ("verify_chain", (genesis,))])
     valid, at = _verdict(live, "the live chain")
     expect(valid, f"verify_chain reports the live chain broken at block {at}, but it is intact — "
                   "block_hash(block) from headers.py gives exactly each block's hash")
@@ -299,6 +306,12 @@ def verify_chain_recomputes_hashes(web3, answer):
            "each block's hash from its header with block_hash(block) and compare it with block['hash']")
     expect(at == number, f"verify_chain says the forged copy breaks at block {at}; block {number} is the one "
                          f"whose header no longer hashes to its hash")
+    valid, at = _verdict(first, "a copy with a forged block 0")
+    expect(not valid and at == 0,
+           f"verify_chain {'found nothing wrong in' if valid else f'says it breaks at block {at} in'} a copy where "
+           f"block 0's data was altered ({WHAT_FIELD_HOLDS[genesis_field]}) and its old hash kept: block 0 has no "
+           "parent to link to, but its header still has to hash to its hash — check block_hash for every block, "
+           "from block 0, and the link for every block after it")
 
 
 # ---- step 5 -------------------------------------------------------------------------------
@@ -383,6 +396,9 @@ def history_comes_from_the_events(web3, accounts, answer, lab_dir):
         fail(f"asset_history({asset_id}) returned {len(value)} owners; asset {asset_id} had {len(truth)} "
              f"(registered, then handed on twice) — the registry's events for other assets are in the "
              "logs too: filter on assetId")
+    if [str(v).lower() for v in value] == [truth[-1].lower()]:
+        fail(f"asset_history({asset_id}) returned only the last owner, {value}; its events say {truth} — "
+             "get_logs reads the latest block unless it is told where to start: from_block=0")
     expect([str(v).lower() for v in value] == [a.lower() for a in truth],
            f"asset_history({asset_id}) returned {value}; its events say {truth} (Registered's owner, then "
            "each Transferred's to, in block order)")
@@ -419,3 +435,13 @@ def revert_is_reported_not_ignored(web3, accounts, answer, lab_dir):
     expect(isinstance(done, dict) and done.get("ok") is True,
            f"transfer_asset returned {str(done)[:80]} for the owner's transfer, which went through; "
            "expected {'ok': True, 'tx': …}")
+    tx_hash = done.get("tx")
+    try:
+        receipt = web3.eth.get_transaction_receipt(tx_hash)
+    except Exception:
+        receipt = None
+    expect(receipt is not None and same_address(receipt["from"], owner.address)
+           and same_address(receipt["to"], registry.address),
+           f"transfer_asset returned tx {str(tx_hash)[:70]!r} for the owner's transfer; expected the hash of "
+           f"that transaction, from {owner.address} to the registry, as a 0x string "
+           "(receipt['transactionHash'].to_0x_hex())")

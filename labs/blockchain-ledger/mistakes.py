@@ -12,6 +12,12 @@ def balances_in_ether(workspace):
         "{address: w3.eth.get_balance(address) for": "{address: float(w3.from_wei(w3.eth.get_balance(address), 'ether')) for"})
 
 
+def balances_as_text(workspace):
+    """str() around each balance, as for printing: the step asks for the number."""
+    workspace.install_variant("ledger.py", BALANCES, {
+        "{address: w3.eth.get_balance(address) for": "{address: str(w3.eth.get_balance(address)) for"})
+
+
 def payment_from_the_nodes_account(workspace):
     """Lets the node sign, from its first account, instead of signing with the key it was given."""
     workspace.install_variant("ledger.py", PAYMENT, {
@@ -20,6 +26,11 @@ def payment_from_the_nodes_account(workspace):
         "                                       \"value\": amount_wei})\n"
         "    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)\n"
         "    return {\"hash\""})
+
+
+def hash_without_0x(workspace):
+    """bytes.hex() for the hash: web3.py 7's HexBytes.hex() has no 0x prefix."""
+    workspace.install_variant("ledger.py", PAYMENT, {'receipt["transactionHash"].to_0x_hex()': 'receipt["transactionHash"].hex()'})
 
 
 def nonce_written_as_zero(workspace):
@@ -48,6 +59,12 @@ def chain_check_trusts_the_hash_field(workspace):
         '        if block_hash(block) != block["hash"]:\n            return {"valid": False, "broken_at": block["number"]}\n': ""})
 
 
+def chain_check_skips_block_zero(workspace):
+    """Starts the walk at block 1 (block 0 has no parent), and so never hashes block 0."""
+    workspace.install_variant("ledger.py", HASHES, {
+        "        if block_hash(block) != block[\"hash\"]:": "        if index > 0 and block_hash(block) != block[\"hash\"]:"})
+
+
 def deploys_from_the_nodes_account(workspace):
     """Deploys from the node's first account instead of the key it was given."""
     workspace.install_variant("ledger.py", DEPLOY, {
@@ -73,6 +90,13 @@ def history_of_every_asset(workspace):
         "events += registry.events.Transferred.get_logs(from_block=0)"})
 
 
+def history_from_the_latest_block(workspace):
+    """get_logs without from_block: only the latest block's events come back."""
+    workspace.install_variant("ledger.py", EVENTS, {
+        "get_logs(from_block=0, argument_filters=wanted))": "get_logs(argument_filters=wanted))",
+        "get_logs(from_block=0, argument_filters=wanted)\n": "get_logs(argument_filters=wanted)\n"})
+
+
 def transfer_ignores_the_revert(workspace):
     """Sets the gas itself (so web3.py does not run the call first) and never reads the status."""
     workspace.install_variant("ledger.py", REVERT, {
@@ -91,3 +115,9 @@ def transfer_from_the_nodes_account(workspace):
         '''        tx_hash = registry.functions.transfer(asset_id, Web3.to_checksum_address(to)).transact(
             {"from": w3.eth.accounts[0]})
         return {"ok": True, "tx": tx_hash.to_0x_hex()}'''})
+
+
+def transfer_without_its_hash(workspace):
+    """Reports success with the registry's address where the transaction's hash belongs."""
+    workspace.install_variant("ledger.py", REVERT, {'return {"ok": True, "tx": receipt["transactionHash"].to_0x_hex()}':
+                                                    'return {"ok": True, "tx": registry_address}'})
