@@ -50,14 +50,29 @@ def _when(at):
     return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
 
 
+def _zone_slip(at, truth):
+    """When `at` is off by a whole number of quarter hours and in the window once moved back, the
+    words for it: a time written without its zone, read in another zone than the learner meant."""
+    for quarters in range(-14 * 4, 14 * 4 + 1):
+        shift = timedelta(minutes=15 * quarters)
+        if quarters and truth["loaded_at"] <= at - shift <= truth["deleted_at"]:
+            hours = f"{abs(quarters) / 4:g} hour{'s' if abs(quarters) != 4 else ''}"
+            return (f" It is exactly {hours} {'late' if quarters > 0 else 'early'}, as a time written without "
+                    "its zone is when it is read in another zone than the one it was taken in (incident.log "
+                    "writes UTC; psql reads a zone-less time in the session's zone, `SHOW timezone`; "
+                    "`--time` in your machine's): write the zone, e.g. '2026-11-30 22:04:51+00'")
+    return ""
+
+
 def _in_window(what, at, truth):
     """A restore time must fall after the payments were loaded and no later than the DELETE."""
     if at > truth["deleted_at"]:
         fail(f"{what} {_when(at)} is after the DELETE, which ran at {_when(truth['deleted_at'])}: a copy as of "
-             "then has already lost the payments. Pick a moment before the DELETE — the second before it is safe")
+             "then has already lost the payments. Pick a moment before the DELETE — the second before it is safe."
+             + _zone_slip(at, truth))
     if at < truth["loaded_at"]:
         fail(f"{what} {_when(at)} is before the payments were loaded (at {_when(truth['loaded_at'])}): a copy as "
-             "of then holds none of them. Pick a moment after the load and before the DELETE")
+             "of then holds none of them. Pick a moment after the load and before the DELETE." + _zone_slip(at, truth))
 
 
 def _restored(session, aurora_cluster):

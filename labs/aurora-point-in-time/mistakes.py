@@ -36,6 +36,18 @@ def plan_the_delete_second_rounded_up(workspace, answer, aurora):
                                  "FROM ops.incident").fetchone()[0])
 
 
+def plan_without_a_zone(workspace, answer, session):
+    """The second before the DELETE, copied from incident.log (UTC) and typed without a zone in a
+    psql session whose time zone is the learner's own (here New York's): five hours late."""
+    _incident(workspace, answer)
+    with postgres.connect(session.endpoint(SERVICE)) as conn:
+        at = conn.execute("SELECT happened_at - interval '1 second' FROM ops.incident").fetchone()[0]
+        typed = at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        conn.execute("SET TIME ZONE 'America/New_York'")
+        conn.execute("CREATE TABLE ops.restore_plan (restore_to timestamptz NOT NULL)")
+        conn.execute(f"INSERT INTO ops.restore_plan VALUES ('{typed}')")
+
+
 def plan_the_earliest_restorable_time(workspace, answer, aurora, aurora_cluster):
     """'As early as possible, to be safe': before the payments existed."""
     from datetime import datetime
