@@ -60,3 +60,26 @@ def test_local_session_is_rds_like_and_unprivileged(cli, service, lab):
         assert done.returncode == 0 and "42" in done.stdout, done.stderr
     finally:
         cli("down", "--all", "--wipe")
+
+
+@pytest.mark.local
+def test_reset_drops_databases_a_foreign_key_crosses(cli):
+    """A learner's draft may point a foreign key from another database into shop; `reset` (and a
+    proof's restart) must still drop both, whichever is dropped first."""
+    lab = "rds-mariadb-basics"
+    assert cli("run", lab, "--runtime", "local", "--no-input").code == 0
+    try:
+        endpoint = sessions.find(lab).endpoint("mariadb")
+        with mysql_family.connect(endpoint) as conn, conn.cursor() as cur:
+            cur.execute("CREATE DATABASE IF NOT EXISTS shop")
+            cur.execute("CREATE TABLE shop.customers (id INT PRIMARY KEY) ENGINE=InnoDB")
+            cur.execute("CREATE DATABASE zz_archive")    # sorts after shop: shop is dropped first
+            cur.execute("CREATE TABLE zz_archive.orders (id INT PRIMARY KEY, customer_id INT, "
+                        "FOREIGN KEY (customer_id) REFERENCES shop.customers (id)) ENGINE=InnoDB")
+        mariadb.SERVICE.reset(endpoint)
+        with mysql_family.connect(endpoint) as conn, conn.cursor() as cur:
+            cur.execute("SHOW DATABASES")
+            left = {name for (name,) in cur.fetchall()}
+        assert not {"shop", "zz_archive"} & left, left
+    finally:
+        cli("down", "--all", "--wipe")

@@ -62,6 +62,24 @@ def test_the_checker_picks_up_an_edited_check(cli, started):
     assert first["passed"] and first["message"] == "edited"
 
 
+def test_the_checker_picks_up_an_edited_shared_module(cli, started):
+    """Code in labs/_shared (which several labs' checks load) is the lab's code too: an edit there
+    reaches the next check, as an edit to the lab's own checks.py does."""
+    lab_dir, _ = started
+    shared = lab_dir.parent / "_shared"
+    shared.mkdir(exist_ok=True)
+    (shared / "verdict.py").write_text("WORD = 'first'\n")
+    checks = lab_dir / "checks.py"
+    checks.write_text(checks.read_text() + "\n\nfrom labrunner.labs.shared import load\n"   # at import, as export()
+                      "VERDICT = load('verdict', __file__)\n\n\n"
+                      "def music_table_exists(dynamodb):\n    return VERDICT.WORD\n")
+    assert cli("--labs-dir", str(lab_dir.parent), "check", "--json").json()["checks"][0]["message"] == "first"
+    time.sleep(0.05)                               # a later mtime on any file system
+    (shared / "verdict.py").write_text("WORD = 'second'\n")
+    result = cli("--labs-dir", str(lab_dir.parent), "check", "--json")
+    assert result.json()["checks"][0]["message"] == "second", result
+
+
 def test_the_checker_ends_with_its_session(cli, started):
     pid = checker.read_info(LAB)["pid"]
     cli("down", LAB)

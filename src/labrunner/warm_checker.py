@@ -120,7 +120,10 @@ class _Warm:
         self.endpoints = None
 
     def _lab_stamp(self, path) -> tuple:
-        return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in path.glob("*.py")) +
+        # labs/_shared holds code several labs load (labrunner.labs.shared.load): a change there
+        # must reload the lab too, or a check keeps running the old shared code.
+        files = list(path.glob("*.py")) + list((path.parent / "_shared").glob("*.py"))
+        return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in files) +
                      [(str(path / "lab.yaml"), (path / "lab.yaml").stat().st_mtime_ns)])
 
     def prepare(self, session) -> None:
