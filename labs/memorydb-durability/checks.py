@@ -181,5 +181,7 @@ def answers_match_the_servers(workspace, memorydb, elasticache):
 
 def elasticache_appends_every_second(elasticache):
     appendonly, fsync = _config(elasticache, "appendonly"), _config(elasticache, "appendfsync")
-    expect(appendonly == "yes", f"appendonly is {appendonly} on elasticache; expected yes (CONFIG SET appendonly yes)")
+    expect(appendonly == "yes", f"appendonly is {appendonly} on elasticache; expected yes (CONFIG SET appendonly yes). "
+                                "CONFIG SET changes the running server only: a restart after it brings back its "
+                                "startup settings, so set it again if elasticache was restarted since")
     expect(fsync == "everysec", f"appendfsync is {fsync} on elasticache; expected everysec")

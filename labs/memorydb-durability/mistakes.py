@@ -76,3 +76,11 @@ def cache_refilled_after_the_crash(elasticache, fault, lab):
     """Both killed and back, then write_orders.py run again: the cache is full of orders once more."""
     lab.modules["solutions"].crash_both(fault)
     lab.modules["solutions"].write_all(elasticache)
+
+
+def aof_set_then_restarted(elasticache, fault):
+    """The right CONFIG SETs, then a restart of the cache: its startup settings come back."""
+    elasticache.config_set("appendonly", "yes")
+    elasticache.config_set("appendfsync", "everysec")
+    fault("kill", "elasticache")
+    fault("restart", "elasticache")
