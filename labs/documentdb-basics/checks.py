@@ -427,6 +427,11 @@ def category_report_is_right(mongo, answer):
                f"{want['products']} — count products, not reviews: $unwind before $group counts each review")
         expect(_close(row.get("avg_price"), want["avg_price"]),
                f"category_report gives {category!r} an avg_price of {row.get('avg_price')}; expected {want['avg_price']}")
+        if category == busy and _close(row.get("avg_stars"), (4 + 1) / 2):   # A's average 4, B's 1
+            fail(f"category_report gives {category!r} avg_stars {row.get('avg_stars')}, the average of its "
+                 f"products' averages; expected {want['avg_stars']}, the average over all their reviews (a "
+                 "product with three reviews weighs three times one with a single review): add up the stars "
+                 "and count the reviews per category, then divide")
         expect(_close(row.get("avg_stars"), want["avg_stars"]),
                f"category_report gives {category!r} avg_stars {row.get('avg_stars')}; expected {want['avg_stars']} "
                "(the average over all the reviews of its in-stock products; None when they have none)"

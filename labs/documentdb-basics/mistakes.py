@@ -259,3 +259,21 @@ def _apply(answer):
     result = answer.call("validator.py", "add_validator", connect="documentdb", timeout=60)
     if not result.ok:
         raise RuntimeError(result.failure())
+
+
+def stars_averaged_per_product(workspace):
+    """Each product's average stars, then the average of those: a product with one review weighs as
+    much as one with three."""
+    workspace.file("report.py").write_text('''
+def category_report(db):
+    return list(db.products.aggregate([
+        {"$match": {"stock": {"$gt": 0}}},
+        {"$lookup": {"from": "reviews", "localField": "sku", "foreignField": "sku", "as": "reviews"}},
+        {"$project": {"category": 1, "price": 1,
+                      "stars": {"$avg": {"$map": {"input": "$reviews", "as": "r", "in": "$$r.stars"}}}}},
+        {"$group": {"_id": "$category", "products": {"$sum": 1}, "avg_price": {"$avg": "$price"},
+                    "avg_stars": {"$avg": "$stars"}}},
+        {"$project": {"_id": 0, "category": "$_id", "products": 1, "avg_price": 1, "avg_stars": 1}},
+        {"$sort": {"products": -1, "category": 1}},
+    ]))
+''', encoding="utf-8")
