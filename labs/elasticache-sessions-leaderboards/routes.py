@@ -268,3 +268,31 @@ def events_per_minute(r, event, start, minutes):
 
 def counters_keyed_by_clock_minute(workspace):
     _write(workspace, "analytics.py", COUNTERS_BY_CLOCK_MINUTE)
+
+
+SESSIONS_EXPIRING_AT = '''
+import math
+import secrets
+import time
+
+SESSION_TTL = 1800
+
+
+def create_session(r, user_id, data, ttl_seconds=SESSION_TTL):
+    """The end as a Unix time (EXPIREAT counts whole seconds, so it is rounded up)."""
+    session_id = secrets.token_urlsafe(16)
+    key = f"session:{session_id}"
+    with r.pipeline() as pipe:
+        pipe.hset(key, mapping={"user_id": user_id, **data})
+        pipe.expireat(key, math.ceil(time.time()) + ttl_seconds)
+        pipe.execute()
+    return session_id
+
+
+def load_session(r, session_id):
+    return r.hgetall(f"session:{session_id}") or None
+'''
+
+
+def sessions_expiring_at_a_unix_time(workspace):
+    _write(workspace, "sessions.py", SESSIONS_EXPIRING_AT)
