@@ -307,8 +307,9 @@ def _writes(requests):
             or (operation == "ExecuteStatement" and not statement.lstrip().upper().startswith("SELECT"))]
 
 
-def _race(answer, lab_dir, file, function, song):
-    result = answer.call(_probe(lab_dir), "_probe_race", file, function, song["Artist"], song["SongTitle"], table=TABLE)
+def _race(answer, lab_dir, file, function, song, when="read"):
+    result = answer.call(_probe(lab_dir), "_probe_race", file, function, song["Artist"], song["SongTitle"], when,
+                         table=TABLE)
     return _value(result)
 
 
@@ -331,6 +332,25 @@ def record_play_is_atomic(answer, dynamodb_resource, lab_dir):
          f"Plays itself ({writes[0] if writes else 'no write'}): another listener's play, recorded between the "
          f"two, was lost — Plays is {stored}, expected 43 (41 + theirs + yours). Let DynamoDB do the "
          "arithmetic in one request: UpdateExpression='ADD Plays :one', with no read before it")
+
+
+def record_play_returns_its_own_count(answer, dynamodb_resource, lab_dir):
+    table = _table(dynamodb_resource)
+    song = {"Artist": _check_artist(), "SongTitle": "Count Test", "Plays": 41, "Genre": "Test", "Year": 2005}
+    _seed(table, [song])
+    try:
+        outcome = _race(answer, lab_dir, "record_play.py", "record_play", song, when="write")
+    finally:
+        _unseed(table, [song])
+    if "raised" in outcome:
+        _fail_raised(f"record_play(table, {song['Artist']!r}, 'Count Test')", "record_play.py", outcome["raised"])
+    if not outcome["raced_after"]:
+        return
+    value = outcome.get("value")
+    expect(value == 42,
+           f"record_play returned {value!r} on a song with 41 plays; expected 42, the count its own update made "
+           "— another listener played the song right after your update, and a read after the update counts that "
+           "play too. Take the new count from the update itself: ReturnValues='UPDATED_NEW'")
 
 
 # ---- step 5: genre-index -----------------------------------------------------
@@ -542,6 +562,14 @@ def _is_read(operation, params):
     return False
 
 
+def _is_write(operation, params):
+    if operation in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"):
+        return True
+    if operation == "ExecuteStatement":
+        return not params.get("Statement", "").lstrip().upper().startswith("SELECT")
+    return operation in ("BatchExecuteStatement", "ExecuteTransaction") and not _is_read(operation, params)
+
+
 class _Watch:
     """Wrap botocore's request path for the length of one call."""
 
@@ -586,8 +614,9 @@ def _probe_requests_of(table, file, function, *args):
     return outcome
 
 
-def _probe_race(table, file, function, artist, song_title):
-    """Call the function with another listener playing the song right after its first read.
+def _probe_race(table, file, function, artist, song_title, when="read"):
+    """Call the function with another listener playing the song right after its first read
+    (or, with when="write", right after its first write).
 
     {"value" or "raised", "requests": [...], "raced_after": the read it followed, or ""}."""
     learner, path = _learner(file, function)
@@ -600,7 +629,7 @@ def _probe_race(table, file, function, artist, song_title):
     listener = boto3.client("dynamodb", endpoint_url=meta.endpoint_url, region_name=meta.region_name)
 
     def after(client, operation, params):
-        if raced or not _is_read(operation, params):
+        if raced or not (_is_read(operation, params) if when == "read" else _is_write(operation, params)):
             return
         raced.append(operation)
         watch.quiet = True

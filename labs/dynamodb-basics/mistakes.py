@@ -87,6 +87,17 @@ def record_play(table, artist, song_title):
 ''')
 
 
+def record_play_reads_the_count_back(workspace):
+    """The atomic update, then a GetItem for the new count: it counts a play made in between too."""
+    _write(workspace, "record_play.py", '''
+def record_play(table, artist, song_title):
+    key = {"Artist": artist, "SongTitle": song_title}
+    table.update_item(Key=key, UpdateExpression="ADD Plays :one", ConditionExpression="attribute_exists(Artist)",
+                      ExpressionAttributeValues={":one": 1})
+    return int(table.get_item(Key=key, ConsistentRead=True)["Item"]["Plays"])
+''')
+
+
 def genre_index_missing(workspace):
     workspace.install_solution("genre_query.py")
 
