@@ -7,6 +7,7 @@ item by item, object by object.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 import urllib.request
@@ -28,6 +29,8 @@ def runtime(request):
         from labrunner.runtimes import docker
 
         if not docker.available():
+            if os.environ.get("LABRUNNER_REQUIRE_DOCKER") == "1":      # CI: a missing daemon is a failure
+                pytest.fail("LABRUNNER_REQUIRE_DOCKER=1 but Docker is not reachable")
             pytest.skip("Docker is not reachable")
     return request.param
 
@@ -314,8 +317,6 @@ def test_a_bucket_made_again_under_an_old_name_has_no_tags(clients, endpoint):
 def test_the_image_serves_backup_and_restore_without_labrunner(docker_runtime, monkeypatch):
     """The locally built image (LABRUNNER_IMAGE_AWS_BACKUP) started by testcontainers, not by
     labrunner: one port answers AWS Backup, DynamoDB and S3, and its label names moto's version."""
-    import os
-
     from testcontainers.core.config import ConnectionMode, testcontainers_config
     from testcontainers.core.container import DockerContainer
 
