@@ -60,10 +60,10 @@ export LABRUNNER_REQUIRE_CHROMIUM=1
 say "running the tests"
 set +e
 # Parallel workers (pytest-xdist): most of a lab proof's time is waiting on engines (start, failover,
-# restore), so three workers on two cores take a little over a third of the serial time.
-# LABRUNNER_TEST_WORKERS=0 runs them in this process, one after another.
+# restore). --dist load hands each free worker the next test, and tests/conftest.py puts the longest
+# first. LABRUNNER_TEST_WORKERS=0 runs them in this process, one after another.
 .venv/bin/python -m pytest -q -p no:cacheprovider --durations=30 \
-  -n "${LABRUNNER_TEST_WORKERS:-3}" --dist worksteal "$@"
+  -n "${LABRUNNER_TEST_WORKERS:-3}" --dist load "$@"
 code=$?
 set -e
 if [ "$code" = 5 ]; then

@@ -183,10 +183,26 @@ def _thawed(session: Session, name: str) -> bool:
     return probe(session, name) is None
 
 
+# A cluster's endpoint may be between writers for a moment (a failover the learner just caused
+# with `labrunner fault`): a check waits this long for it before saying it does not answer.
+CLUSTER_GRACE = 8.0
+
+
+def _probe_with_grace(session: Session, name: str) -> Exception | None:
+    import time
+
+    deadline = time.monotonic() + (CLUSTER_GRACE if services.get(name).nodes else 0.0)
+    while True:
+        exc = probe(session, name)
+        if exc is None or time.monotonic() >= deadline:
+            return exc
+        time.sleep(0.25)
+
+
 def ensure_ready(session: Session) -> None:
     """Every service answers its probe, or a ServiceError that says how to bring it back."""
     for name, state in session.services.items():
-        exc = probe(session, name)
+        exc = _probe_with_grace(session, name)
         if exc is not None:
             log.for_lab(session.lab).warning("%s not answering: %s: %s", name, type(exc).__name__, exc)
             live = sessions.find(session.lab)
