@@ -164,5 +164,7 @@ for entry in "${STANDINS[@]}"; do
   build_standin "$name" "$image"
   exports+="export LABRUNNER_IMAGE_${name^^}=$image"$'\n'
 done
+# An image built again leaves its old self untagged: drop those (ours only, by label).
+docker image prune -f --filter "label=org.labrunner.standin" >/dev/null 2>&1 || true
 printf '%s' "$exports" >"$HERE/overrides.env"
 printf '%s' "$exports"
