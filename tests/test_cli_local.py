@@ -159,7 +159,7 @@ def test_status_and_list_report_json(cli, running):
     assert report["workspace"] == running.workspace
     assert report["services"] == [{"service": "dynamodb", "endpoint": running.endpoint("dynamodb").url,
                                    "standin": running.services["dynamodb"]["standin"], "answering": True,
-                                   "nodes": []}]
+                                   "nodes": [], "notes": []}]
     assert report["current_step"] == "load-items"
     first, second = report["steps"][:2]
     assert first["id"] == "create-table" and first["done"] and first["solved_by_solution"]
