@@ -547,6 +547,20 @@ def reads_index(statement: str) -> str:
 
 # ---- patching moto -----------------------------------------------------------
 
+def _refused_on_aws(exc, action: str) -> str:
+    """The ValidationException AWS gives for a request moto breaks on, when it is the request's
+    fault: a Query whose key condition compares a number with a string (a key value of the wrong
+    type), an index created twice. Empty when moto's failure is moto's own (in a Scan's filter,
+    AWS compares the two types as unequal and answers; moto breaks)."""
+    text = str(exc)
+    if action == "Query" and isinstance(exc, TypeError) and "not supported between instances of" in text:
+        return ("One or more parameter values were invalid: a value in the condition does not have the "
+                "attribute's type (a number compared with a string): pass numbers as N, strings as S")
+    if isinstance(exc, ValueError) and "Index already exists" in text:
+        return f"Attempting to create an index which already exists ({text})"
+    return ""
+
+
 def _errors():
     from moto.core.exceptions import JsonRESTError
 
@@ -590,6 +604,10 @@ def install() -> None:
         except Exception as exc:     # moto broke: one JSON line, not Flask's HTML 500 page
             traceback.print_exc()    # the whole story stays in the engine's log
             action = self._get_action() if hasattr(self, "_get_action") else "this request"
+            refused = _refused_on_aws(exc, action)
+            if refused:              # AWS refuses these too: say so, as AWS would, not "may work on AWS"
+                body = json.dumps({"__type": PREFIX + "ValidationException", "message": refused})
+                return 400, {"Content-Type": "application/x-amz-json-1.0"}, body
             body = json.dumps({"__type": PREFIX + "InternalFailure",
                                "message": f"moto (the local DynamoDB emulator) failed on {action}: "
                                           f"{type(exc).__name__}: {str(exc)[:200]}; "
