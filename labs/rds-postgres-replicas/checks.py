@@ -27,6 +27,9 @@ PAUSE = 0.01                # seconds write_orders waits between two orders
 RUN_TIMEOUT = 90.0          # seconds write_orders may take, failover included
 WHOLE_WAIT = 90.0           # seconds to wait for the instance to be whole again
 RDS_FAILOVER = "60–120 s"   # what AWS documents for a Multi-AZ DB instance failover
+CLOCK_SLACK = 0.005         # seconds: the client's clock and the server's are the same machine's
+REFUSE_FOR = 1.0            # seconds the primary refuses one order's COMMIT (serialization failures)
+MOST_TRIES = 12             # attempts at that order within REFUSE_FOR beyond which the client did not back off
 
 
 # ---- connections and the instance ------------------------------------------------------------
@@ -324,9 +327,9 @@ def replica_lag_as_seconds_behind(session, rds_instance, answer):
              "now() - pg_last_xact_replay_timestamp() on the primary is the last commit it replayed while it was "
              "a standby, before a failover (NULL if it never was one): ask the replica, or read replay_lag of the "
              "replica's row of pg_stat_replication")
-    if busy > 1.0:
-        fail(f"replica_lag() returned {busy:.2f} s while the replica kept up with a busy primary; expected well "
-             "under a second")
+    if busy > 1.5:                             # a loaded machine replays a busy primary's WAL a moment late
+        fail(f"replica_lag() returned {busy:.2f} s while the replica kept up with a busy primary; expected a second "
+             "at most (it applies what it receives at once)")
     if idle > 1.0:
         fail(f"replica_lag() returned {idle:.2f} s while the replica had applied everything and the primary was "
              "idle: now() - pg_last_xact_replay_timestamp() on the replica grows when nothing is written, though "
@@ -339,6 +342,12 @@ def replica_lag_as_seconds_behind(session, rds_instance, answer):
 
 # ---- steps 5 and 6: acknowledged orders through a failover and a promotion ---------------------------
 
+def _tries(conn):
+    """How many times the refused order has reached COMMIT so far (a sequence: not transactional)."""
+    found = _rows(conn, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM public.labrunner_refusals")
+    return found[0][0] if found else 0
+
+
 class _Killer(threading.Thread):
     """Kill the primary once KILL_AFTER of the run's orders are stored."""
 
@@ -346,7 +355,7 @@ class _Killer(threading.Thread):
         super().__init__(daemon=True)
         self.session, self.instance, self.ids = session, rds_instance, list(ids)
         self.done = threading.Event()
-        self.killed_at = self.victim = self.error = None
+        self.killed_at = self.victim = self.error = self.tries = None
 
     def run(self):
         try:
@@ -355,6 +364,7 @@ class _Killer(threading.Thread):
                     stored = _rows(conn, "SELECT count(*) FROM shop.orders WHERE order_id::text = ANY(%s)",
                                    (self.ids,))[0][0]
                     if stored >= KILL_AFTER:
+                        self.tries = _tries(conn)      # before the kill: a promoted node's sequences jump ahead
                         self.victim = _roles(self.instance)["primary"]
                         self.instance.fault("primary", "kill")
                         self.killed_at = time.time()
@@ -389,6 +399,73 @@ def _judge_run(result, killer, count):
          "psycopg.OperationalError, wait a little longer each time, reconnect to INSTANCE_URL, try the same order again")
 
 
+# What the primary saw of the learner's run: when each order's INSERT was stored (a trigger), and
+# one order whose COMMIT it refuses for REFUSE_FOR seconds, counting the attempts (sequences are
+# not transactional: they keep counting through the rollbacks).
+_TRACE = """
+CREATE TABLE IF NOT EXISTS public.labrunner_written (order_id text, at timestamptz DEFAULT clock_timestamp());
+CREATE SEQUENCE IF NOT EXISTS public.labrunner_refusals;
+CREATE SEQUENCE IF NOT EXISTS public.labrunner_refused_since;
+CREATE OR REPLACE FUNCTION public.labrunner_trace() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO public.labrunner_written (order_id) VALUES (NEW.order_id::text);
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION public.labrunner_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+BEGIN
+  IF NEW.order_id::text <> '{refused}' THEN
+    RETURN NULL;
+  END IF;
+  IF nextval('public.labrunner_refusals') = 1 THEN
+    PERFORM setval('public.labrunner_refused_since', now_ms);
+  ELSIF now_ms - (SELECT last_value FROM public.labrunner_refused_since) >= {refuse_ms} THEN
+    RETURN NULL;
+  END IF;
+  RAISE EXCEPTION 'could not serialize access due to a concurrent update' USING ERRCODE = '40001';
+END $$;
+CREATE TRIGGER labrunner_trace AFTER INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION public.labrunner_trace();
+CREATE CONSTRAINT TRIGGER labrunner_refuse AFTER INSERT ON shop.orders DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION public.labrunner_refuse();
+"""
+
+_UNTRACE = """
+DROP TRIGGER IF EXISTS labrunner_trace ON shop.orders;
+DROP TRIGGER IF EXISTS labrunner_refuse ON shop.orders;
+DROP FUNCTION IF EXISTS public.labrunner_trace();
+DROP FUNCTION IF EXISTS public.labrunner_refuse();
+DROP SEQUENCE IF EXISTS public.labrunner_refusals;
+DROP SEQUENCE IF EXISTS public.labrunner_refused_since;
+DROP TABLE IF EXISTS public.labrunner_written;
+"""
+
+
+def _traced_run(session, rds_instance, answer, orders, killer):
+    """Run write_orders with the trace in place; return (result, roles after, written, refused id, tries)."""
+    refused = orders[random.randint(3, 10)][0]
+    with _connect(session) as conn:
+        conn.execute(_UNTRACE)
+        conn.execute(_TRACE.replace("{refused}", refused).replace("{refuse_ms}", str(int(REFUSE_FOR * 1000))))
+    killer.start()
+    try:
+        result = answer.call("app.py", "write_orders", orders, PAUSE, timeout=RUN_TIMEOUT)
+    finally:
+        killer.finish()
+        after = None
+        try:
+            after = _wait_whole(session, rds_instance)
+            with _connect(session) as conn:
+                written = {}
+                for order_id, at in _rows(conn, "SELECT order_id, extract(epoch FROM at)::float8 "
+                                                "FROM public.labrunner_written"):
+                    written[order_id] = max(written.get(order_id, 0.0), at)
+        finally:
+            with _connect(session) as conn:
+                conn.execute(_UNTRACE)
+    return result, after, written, refused, killer.tries or 0
+
+
 def write_orders_loses_nothing_in_a_failover(session, rds_instance, answer):
     _table_is_right(session)
     before = _wait_whole(session, rds_instance)
@@ -400,12 +477,7 @@ def write_orders_loses_nothing_in_a_failover(session, rds_instance, answer):
             if order[0] in early:
                 conn.execute("INSERT INTO shop.orders (order_id, customer_id, total) VALUES (%s, %s, %s)", order)
     killer = _Killer(session, rds_instance, ids)
-    killer.start()
-    try:
-        result = answer.call("app.py", "write_orders", orders, PAUSE, timeout=RUN_TIMEOUT)
-    finally:
-        killer.finish()
-    after = _wait_whole(session, rds_instance)
+    result, after, written, refused, tries = _traced_run(session, rds_instance, answer, orders, killer)
     _judge_run(result, killer, len(orders))
     expect(killer.killed_at is not None, f"write_orders finished before {KILL_AFTER} orders were stored, so the "
                                          f"check could not kill the primary mid-run ({killer.error or 'no error'})")
@@ -413,7 +485,16 @@ def write_orders_loses_nothing_in_a_failover(session, rds_instance, answer):
     expect(isinstance(acks, list) and all(isinstance(a, list) and len(a) == 2 for a in acks),
            f"write_orders returned {str(acks)[:120]}; expected [[order_id, time.time()], ...], one per order")
     acked = [str(a[0]) for a in acks]
+    for order_id, at in acks:
+        if isinstance(at, (int, float)) and str(order_id) in written and at < written[str(order_id)] - CLOCK_SLACK:
+            fail(f"order {order_id} was acknowledged at {at:.3f}, but the transaction that stored it wrote it at "
+                 f"{written[str(order_id)]:.3f}, {written[str(order_id)] - at:.3f} s later: an earlier COMMIT of it "
+                 "had failed. Count an order as acknowledged only after COMMIT returned")
     expect(len(set(acked)) == len(acked), "write_orders acknowledged an order twice: record it once, after COMMIT")
+    if tries > MOST_TRIES:
+        fail(f"write_orders tried order {refused} {tries} times while the primary refused its COMMIT for "
+             f"{REFUSE_FOR:.0f} s (a serialization failure each time): it retried without backing off. Wait a "
+             "little longer after each failure (0.05 s, 0.1 s, 0.2 s, ... at most 1 s)")
     stored = _stored(session, ids)
     lost = [i for i in acked if i not in stored]
     expect(not lost, f"{len(lost)} acknowledged order(s) are LOST ({', '.join(lost[:3])}): count an order only "

@@ -121,6 +121,23 @@ def falls_back_to_the_replica(workspace):
         "connect_timeout=3)"})
 
 
+def acknowledged_before_commit(workspace):
+    """Counts the order once the INSERT ran, before COMMIT: a COMMIT that fails afterwards is
+    acknowledged anyway."""
+    workspace.install_variant("app.py", "app-5.py", {
+        """                conn.commit()
+                acks.append([order_id, time.time()])     # acknowledged: COMMIT returned
+""": """                acks.append([order_id, time.time()])     # counted as soon as the INSERT ran
+                conn.commit()
+"""})
+
+
+def retry_without_backoff(workspace):
+    """Reconnects and retries at once, as fast as the loop turns."""
+    workspace.install_variant("app.py", "app-5.py", {
+        "                time.sleep(wait)\n": "                pass                                      # try again at once\n"})
+
+
 # ---- step 6 ----
 def asks_the_instance_endpoint(workspace):
     workspace.install_variant("app.py", "app.py", {
