@@ -108,7 +108,7 @@ def _snapshot(kind: str, region: str, name: str) -> dict:
                                 "Projection": copy.deepcopy(i.projection)} for i in table.global_indexes],
             "indexes": [{"IndexName": i.name, "KeySchema": copy.deepcopy(i.schema),
                          "Projection": copy.deepcopy(i.projection)} for i in table.indexes],
-            "items": [copy.deepcopy(item.to_json()["Attributes"]) for item in table.all_items()],
+            "items": _items_of(table),
         }
     backend = _s3()
     try:
@@ -121,6 +121,17 @@ def _snapshot(kind: str, region: str, name: str) -> dict:
             continue
         objects.append({"key": key.name, "value": bytes(key.value), "metadata": dict(key.metadata or {})})
     return {"objects": objects}
+
+
+def _items_of(table) -> list[dict]:
+    """Every item, as DynamoDB JSON. moto's server writes from other threads: a table that changed
+    size while it was read is read again."""
+    for _ in range(20):
+        try:
+            return [copy.deepcopy(item.to_json()["Attributes"]) for item in list(table.all_items())]
+        except RuntimeError:            # "dictionary changed size during iteration"
+            time.sleep(0.05)
+    raise LookupError(f"Table {table.name} kept changing while it was backed up; start the job again")
 
 
 def _size(kind: str, data: dict) -> int:
