@@ -40,12 +40,21 @@ class Endpoint:
     @property
     def url(self) -> str:
         if self.scheme == "mongodb":     # the master user is in admin, as on DocumentDB: say so in the URL
-            from labrunner.services import mongo_client
-
-            return mongo_client.uri(self)
+            return self.mongodb_uri()
         if self.username:
             return f"{self.scheme}://{self.username}:{self.password}@{self.host}:{self.port}/{self.database}"
         return f"{self.scheme}://{self.host}:{self.port}"
+
+    def mongodb_uri(self, *, database: bool = True) -> str:
+        """A DocumentDB-shaped connection string for the local session: the master user in admin,
+        TLS off, no retryable writes (engines before 8.0.2 have none), one server."""
+        from urllib.parse import quote_plus
+
+        credentials = (f"{quote_plus(self.username)}:{quote_plus(self.password)}@"
+                       if self.username and self.password else "")
+        path = self.database if database else ""
+        return (f"mongodb://{credentials}{self.host}:{self.port}/{path}"
+                "?authSource=admin&tls=false&retryWrites=false&directConnection=true")
 
 
 class LocalRecipe(Protocol):

@@ -12,7 +12,6 @@ that works here should carry over unchanged.
 from __future__ import annotations
 
 import sys
-from urllib.parse import quote_plus
 
 from labrunner.services.base import Endpoint
 
@@ -21,11 +20,7 @@ TIMEOUTS = {"serverSelectionTimeoutMS": 5000, "connectTimeoutMS": 3000, "socketT
 
 def uri(endpoint: Endpoint, *, database: bool = True) -> str:
     """A DocumentDB-shaped connection string for the local session (TLS off, directConnection)."""
-    credentials = (f"{quote_plus(endpoint.username)}:{quote_plus(endpoint.password)}@"
-                   if endpoint.username and endpoint.password else "")
-    path = endpoint.database if database else ""
-    return (f"mongodb://{credentials}{endpoint.host}:{endpoint.port}/{path}"
-            "?authSource=admin&tls=false&retryWrites=false&directConnection=true")
+    return endpoint.mongodb_uri(database=database)
 
 
 def client(endpoint: Endpoint, *, listeners=(), socket_timeout_ms: int | None = None):
