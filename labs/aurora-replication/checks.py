@@ -13,7 +13,7 @@ from decimal import Decimal
 from labrunner.checks import expect, fail
 
 READERS_WAIT = 10.0        # seconds a check waits for the readers to replay what it wrote
-ROUND_TIMEOUT = 15.0       # seconds the learner's reads may take while one reader is paused
+ROUND_TIMEOUT = 15.0       # seconds the learner's reads may take while one reader is down
 
 
 def _rows(conn, sql, args=None):
@@ -74,9 +74,11 @@ class _ReplayPaused:
 
 
 class _Paused:
-    """One reader paused (its process stopped) for the length of a block, as `labrunner fault
-    pause` does: once its health probe goes unanswered the reader endpoint stops choosing it.
-    The block starts after that, and ends once the reader answers again."""
+    """One reader down for the length of a block (`labrunner fault stop`, as an instance being
+    rebooted or replaced): the reader endpoint stops choosing it once its health probe fails.
+    The block starts after that, and ends once the reader, restarted, answers again. (Stopped,
+    not paused: in the Docker image a pause stops the postmaster but not its backends, and a
+    reader that still answers its probe stays in the reader endpoint.)"""
 
     def __init__(self, aurora_cluster, name):
         self.cluster, self.name = aurora_cluster, name
@@ -93,16 +95,16 @@ class _Paused:
             time.sleep(0.2)
 
     def __enter__(self):
-        self.cluster.fault(self.name, "pause")
+        self.cluster.fault(self.name, "stop")
         try:
             self._wait(alive=False)
         except BaseException:
-            self.cluster.fault(self.name, "resume")
+            self.cluster.fault(self.name, "restart")
             raise
         return self
 
     def __exit__(self, *exc):
-        self.cluster.fault(self.name, "resume")
+        self.cluster.fault(self.name, "restart")
         self._wait(alive=True)
 
 
@@ -250,9 +252,9 @@ def reads_go_to_the_readers(aurora, aurora_node, aurora_cluster, answer):
     before = _scans_per_node(aurora_node, nodes)
     asked, results = [], []
     for paused in random.sample(readers, len(readers)):
-        # One reader at a time stops answering (as a reader being replaced does): the reader
+        # One reader at a time is down (as a reader being rebooted or replaced is): the reader
         # endpoint stops choosing it, and reads sent there carry on; reads sent to that reader's
-        # own instance endpoint hang.
+        # own instance endpoint fail.
         round_ = [customer for customer in customers for _ in range(2)]
         with _Paused(aurora_cluster, paused):
             got = answer.run("shop_api.py", [("orders_of", (customer,)) for customer in round_], timeout=ROUND_TIMEOUT)
@@ -260,7 +262,7 @@ def reads_go_to_the_readers(aurora, aurora_node, aurora_cluster, answer):
         if stuck:
             said = (f"did not answer within {ROUND_TIMEOUT:.0f} s" if stuck.error_type == "Timeout" else
                     f"raised {stuck.error_type}: {stuck.error_message[:100]}")
-            fail(f"orders_of {said} while {paused} was paused, although the "
+            fail(f"orders_of {said} while {paused} was down, although the "
                  f"reader endpoint had stopped choosing it and {' and '.join(r for r in readers if r != paused)} "
                  f"was serving: it reads from {paused}'s own instance endpoint. Connect to READER_URL, the reader "
                  "endpoint, which spreads connections over the readers that answer")
