@@ -22,6 +22,7 @@ SERVICE = "aurora-postgresql"
 FINGERPRINT = ("SELECT count(*), coalesce(md5(string_agg(format('%s|%s|%s|%s', payment_id, customer, amount, "
                "to_char(paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')), ',' "
                "ORDER BY payment_id, customer, amount, paid_at)), '') FROM {}")
+ZONE_SLACK = timedelta(seconds=5)   # how near the window a time moved by whole quarter hours must land
 SHAPE = ("(payment_id integer NOT NULL, customer text NOT NULL, amount numeric(10, 2) NOT NULL, "
          "paid_at timestamptz NOT NULL)")
 
@@ -51,13 +52,14 @@ def _when(at):
 
 
 def _zone_slip(at, truth):
-    """When `at` is off by a whole number of quarter hours and in the window once moved back, the
-    words for it: a time written without its zone, read in another zone than the learner meant."""
+    """When `at` is off by a whole number of quarter hours and in the window once moved back (give
+    or take ZONE_SLACK: a time typed to the second), the words for it: a time written without its
+    zone, read in another zone than the learner meant."""
     for quarters in range(-14 * 4, 14 * 4 + 1):
         shift = timedelta(minutes=15 * quarters)
-        if quarters and truth["loaded_at"] <= at - shift <= truth["deleted_at"]:
+        if quarters and truth["loaded_at"] - ZONE_SLACK <= at - shift <= truth["deleted_at"] + ZONE_SLACK:
             hours = f"{abs(quarters) / 4:g} hour{'s' if abs(quarters) != 4 else ''}"
-            return (f" It is exactly {hours} {'late' if quarters > 0 else 'early'}, as a time written without "
+            return (f" It is {hours} {'late' if quarters > 0 else 'early'} to the second, as a time written without "
                     "its zone is when it is read in another zone than the one it was taken in (incident.log "
                     "writes UTC; psql reads a zone-less time in the session's zone, `SHOW timezone`; "
                     "`--time` in your machine's): write the zone, e.g. '2026-11-30 22:04:51+00'")
