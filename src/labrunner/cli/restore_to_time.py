@@ -8,12 +8,16 @@ SUPPORTED = ("aurora-postgresql",)
 
 
 def parse_time(text: str):
-    """ISO-8601 with a zone ("2026-11-30T22:10:05Z", "...+01:00"), or "YYYY-MM-DD HH:MM:SS" in
-    this machine's local time; returned in UTC."""
+    """ISO-8601 with a zone ("2026-11-30T22:10:05Z", "...+01:00"), a time followed by "UTC" as
+    logs write it ("2026-11-30 22:10:05.123 UTC"), or "YYYY-MM-DD HH:MM:SS" in this machine's
+    local time; returned in UTC."""
     from datetime import datetime, timezone
 
+    cleaned = text.strip()
+    if cleaned.upper().endswith(("UTC", "GMT")):
+        cleaned = cleaned[:-3].rstrip() + "+00:00"
     try:
-        at = datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
+        at = datetime.fromisoformat(cleaned.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"--time {text[:60]!r} is not a time",
                          'give ISO-8601 with a zone ("2026-11-30T22:10:05Z") or local "2026-11-30 22:10:05"') from None

@@ -118,7 +118,9 @@ class Node(NodeProcess):
             return []
         try:
             import psutil
-
+        except ImportError:             # the Docker image has no psutil: read /proc
+            return _proc_children(self.pid)
+        try:
             return [c.pid for c in psutil.Process(self.pid).children(recursive=True)]
         except Exception:
             return []
@@ -279,3 +281,22 @@ def set_auto_conf(pgdata: Path, settings: dict[str, str]) -> None:
 
 def _run(argv: list[str], env: dict, log: Path, timeout: float = 300, input: str | None = None) -> None:
     run_logged(argv, log, drop_root(), timeout, env=env, input=input)
+
+
+def _proc_children(pid: int) -> list[int]:
+    """Every descendant of `pid`, from /proc/<n>/stat (Linux), without psutil."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, frontier = [], [pid]
+    while frontier:
+        kids = [child for child, parent in parents.items() if parent in frontier]
+        found += kids
+        frontier = kids
+    return found
