@@ -201,16 +201,33 @@ class _Traffic:
             n += 1
             for op in ("get", "set"):
                 try:
-                    if op == "get":
-                        got = client.get(key)
-                        if got != self.seeded[key]:
-                            raise AssertionError(f"GET {key} returned {got!r}, not {self.seeded[key]!r}")
-                    else:
-                        client.set(f"{key}:visit:{n}", "1", ex=300)
+                    self._once(client, op, key, n)
                 except Exception as exc:       # noqa: BLE001 — every failure counts
                     self.failed += 1
                     self.first_error = self.first_error or f"{type(exc).__name__}: {exc}"
                 self.ops += 1
+
+    def _once(self, client, op, key, n):
+        """One operation. A fault inside the client library itself (redis-py's cluster client can
+        trip over its own topology refresh: AttributeError on a node it just dropped) is tried once
+        more; what the cluster answers (MOVED, ASK, TRYAGAIN, CLUSTERDOWN: RedisErrors) and a wrong
+        value count at once."""
+        import redis
+
+        for attempt in (1, 2):
+            try:
+                if op == "get":
+                    got = client.get(key)
+                    if got != self.seeded[key]:
+                        raise AssertionError(f"GET {key} returned {got!r}, not {self.seeded[key]!r}")
+                else:
+                    client.set(f"{key}:visit:{n}", "1", ex=300)
+                return
+            except (redis.RedisError, AssertionError):
+                raise
+            except Exception:              # noqa: BLE001 — the client's own fault, not the cluster's
+                if attempt == 2:
+                    raise
 
     def __enter__(self):
         self.thread.start()
