@@ -120,18 +120,21 @@ def _sources(item):
 # Longest first, so parallel workers (scripts/test.sh runs pytest-xdist) do not end on one long proof
 # while the others idle. Seconds each took in a serial CI run; an unlisted lab's proof counts as 40 s.
 LAB_PROOF_SECONDS = {"aurora-point-in-time": 220, "rds-postgres-replicas": 180, "aurora-failover": 125,
-                     "aurora-mysql-basics": 76, "elasticache-caching": 55, "blockchain-ledger": 39,
-                     "dynamodb-modeling": 38, "elasticache-sessions-leaderboards": 33, "dynamodb-basics": 32,
-                     "neptune-gremlin": 30, "documentdb-basics": 28, "elasticache-cluster": 25}
+                     "aurora-mysql-basics": 76, "aws-backup-basics": 65, "elasticache-caching": 55,
+                     "documentdb-basics": 45, "aurora-replication": 40, "blockchain-ledger": 39,
+                     "dynamodb-modeling": 38, "elasticache-cluster": 36, "elasticache-sessions-leaderboards": 33,
+                     "dynamodb-basics": 32, "neptune-gremlin": 30}
+SLOW_TESTS = {"test_a_lab_whose_check_passes_too_early_fails_its_test": 45}
 SLOW_MODULES = {"test_rds_multiaz.py": 35, "test_prepare.py": 30, "test_podman.py": 30, "test_aurora_restore.py": 25,
-                "test_journey_aurora.py": 25, "test_elasticache_cluster.py": 25, "test_faults.py": 20}
+                "test_journey_aurora.py": 25, "test_elasticache_cluster.py": 25, "test_faults.py": 20,
+                "test_aws_backup.py": 20, "test_wheel.py": 20}
 
 
 def _expected_seconds(item) -> float:
     lab = _lab_param(item)
     if item.path.name == "test_labs.py" and item.originalname.startswith("test_lab_proves_itself_on_") and lab:
         return LAB_PROOF_SECONDS.get(lab, 40)
-    return SLOW_MODULES.get(item.path.name, 0)
+    return SLOW_TESTS.get(item.originalname, SLOW_MODULES.get(item.path.name, 0))
 
 
 def _lab_param(item) -> str | None:
