@@ -60,10 +60,11 @@ export LABRUNNER_REQUIRE_CHROMIUM=1
 say "running the tests"
 set +e
 # Parallel workers (pytest-xdist): most of a lab proof's time is waiting on engines (start, failover,
-# restore). --dist load hands each free worker the next test, and tests/conftest.py puts the longest
-# first. LABRUNNER_TEST_WORKERS=0 runs them in this process, one after another.
+# restore). --dist load with --maxschedchunk 1 hands each free worker the next test (without it,
+# xdist gives each worker a run of consecutive tests first: one worker got every long proof), and
+# tests/conftest.py puts the longest first. LABRUNNER_TEST_WORKERS=0 runs them in this process.
 .venv/bin/python -m pytest -q -p no:cacheprovider --durations=30 \
-  -n "${LABRUNNER_TEST_WORKERS:-3}" --dist load "$@"
+  -n "${LABRUNNER_TEST_WORKERS:-3}" --dist load --maxschedchunk 1 "$@"
 code=$?
 set -e
 if [ "$code" = 5 ]; then
