@@ -40,7 +40,8 @@ def started(runtime, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LABRUNNER_HOME", str(tmp_path_factory.mktemp(f"backup-{runtime}")))
         engine = runtimes.get(runtime)
-        state = engine.launch(aws_backup.SERVICE, lab_id="backup-test", session_id=f"backup-{runtime}", port=None)
+        # a session id of its own: every test worker that runs this module starts its own container
+        state = engine.launch(aws_backup.SERVICE, lab_id="backup-test", session_id=secrets.token_hex(6), port=None)
         try:
             yield engine, state, wait_ready(engine, aws_backup.SERVICE, state)
         finally:

@@ -25,6 +25,20 @@ BIN = str(Path(sys.executable).parent / "labrunner")
 TEMP = Path(tempfile.gettempdir())
 
 
+@pytest.fixture(autouse=True)
+def private_temp(monkeypatch):
+    """A temp folder of this test's own (TMPDIR, inherited by the labrunner it starts): other test
+    workers make and remove engine folders in the shared one meanwhile. World-writable and sticky
+    like /tmp, so an engine run as the unprivileged user can use it."""
+    folder = Path(tempfile.mkdtemp(prefix="labrunner-faults-tmp-", dir=TEMP))
+    folder.chmod(0o1777)
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", None)      # gettempdir() reads TMPDIR again
+    monkeypatch.setattr(sys.modules[__name__], "TEMP", folder)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def engine_temp_folders() -> set[Path]:
     return set(TEMP.glob("labrunner-engine-*"))
 
