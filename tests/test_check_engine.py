@@ -74,6 +74,28 @@ def test_a_check_that_hangs_times_out():
     assert time.monotonic() - started < 4
 
 
+def test_the_next_check_waits_for_one_that_overran(monkeypatch):
+    """A check past its timeout may still hold a fault it injected (a paused reader); the
+    next check must not start on the engine until that check's cleanup has run."""
+    monkeypatch.setattr(runner, "_stragglers", [], raising=False)
+    undone = []
+
+    def overruns():
+        try:
+            time.sleep(2.5)
+        finally:
+            undone.append("resumed")
+
+    def next_check():
+        expect(undone == ["resumed"], "started while the overrunning check still held its fault")
+
+    lab, step = make_lab(overruns=overruns, next_check=next_check)
+    assert runner.run_check(lab, step, "overruns", fixtures_for(lab)).error
+    assert undone == []
+    result = runner.run_check(lab, step, "next_check", fixtures_for(lab))
+    assert result.passed, result.message
+
+
 def answer_runner(tmp_path, source):
     (tmp_path / "answer.py").write_text(source)
     workspace = SimpleNamespace(path=tmp_path)

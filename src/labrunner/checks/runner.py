@@ -9,8 +9,24 @@ from labrunner.checks import LAB_ERROR, SERVICE_ERROR, CheckFailed, CheckResult
 from labrunner.errors import LabError
 
 
+STRAGGLER_WAIT = 120.0      # seconds a new check waits for one that overran its timeout to end
+
+_stragglers: list[threading.Thread] = []
+
+
+def _wait_for_stragglers() -> None:
+    """A check that overran its timeout still runs on its thread, and may still hold a fault it
+    injected (a paused reader, a stopped replay) until its own cleanup runs. The next check
+    waits for it to end, so two checks never work the same engine at once."""
+    for thread in list(_stragglers):
+        thread.join(STRAGGLER_WAIT)
+        if not thread.is_alive():
+            _stragglers.remove(thread)
+
+
 def _with_timeout(func, timeout: float):
     """Run func on a daemon thread; return (value, exception) or raise TimeoutError."""
+    _wait_for_stragglers()
     box: dict = {}
 
     def target():
@@ -23,6 +39,7 @@ def _with_timeout(func, timeout: float):
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
+        _stragglers.append(thread)
         raise TimeoutError
     return box.get("value"), box.get("error")
 
