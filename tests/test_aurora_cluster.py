@@ -100,12 +100,20 @@ def test_a_reader_refuses_writes(cluster):
 def test_the_reader_endpoint_spreads_new_connections_over_both_readers(cluster):
     healthy(cluster)
     readers = {n["port"] for n in cluster.status()["nodes"] if n["role"] == "reader"}
+    accepted = cluster.status()["connections_accepted"]
     served = []
     for _ in range(6):
         with cluster.connect(cluster.ports["reader"]) as conn:
             served.append(conn.execute("SELECT inet_server_port()").fetchone()[0])
     assert set(served) == readers, served
     assert all(a != b for a, b in zip(served, served[1:])), f"not round-robin: {served}"
+    # Each endpoint counts the connections it took (a check tells the cluster endpoint from a
+    # hard-coded instance endpoint by this): six through the reader endpoint, none through the
+    # cluster endpoint, and a connection straight to a node is no endpoint's.
+    with cluster.connect(sorted(readers)[0]):
+        pass
+    after = cluster.status()["connections_accepted"]
+    assert (after["reader"] - accepted["reader"], after["cluster"] - accepted["cluster"]) == (6, 0), (accepted, after)
 
 
 def test_status_shows_roles_zones_ports_lag_and_everything_listens_on_loopback_only(cluster):

@@ -107,9 +107,13 @@ def test_a_reader_refuses_writes_with_error_1290_even_for_the_master_user(cluste
 def test_the_reader_endpoint_spreads_new_connections_over_both_readers(cluster):
     healthy(cluster)
     readers = {n["port"] for n in cluster.status()["nodes"] if n["role"] == "reader"}
+    accepted = cluster.status()["connections_accepted"]
     served = [cluster.scalar("SELECT @@port", cluster.ports["reader"]) for _ in range(6)]
     assert set(served) == readers, served
     assert all(a != b for a, b in zip(served, served[1:])), f"not round-robin: {served}"
+    cluster.scalar("SELECT 1", sorted(readers)[0])           # an instance endpoint: no endpoint's count
+    after = cluster.status()["connections_accepted"]
+    assert (after["reader"] - accepted["reader"], after["cluster"] - accepted["cluster"]) == (6, 0), (accepted, after)
 
 
 @pytest.mark.local

@@ -1,5 +1,6 @@
-"""A connection that a check opens while a cluster may be failing over (aurora-failover,
-aurora-mysql-basics): the same retry for either engine, given the driver's connect function.
+"""A connection that a check opens while a cluster or a Multi-AZ instance may be failing over
+(aurora-failover, aurora-mysql-basics, rds-postgres-replicas): the same retry for either
+engine, given the driver's connect function.
 
     # labs/aurora-failover/checks.py
     failover_client = load("failover_client", __file__)
@@ -23,5 +24,5 @@ def retry_connect(connect, endpoint, what, wait=WAIT):
             return connect(endpoint)
         except Exception as exc:
             if time.monotonic() > deadline:
-                fail(f"{what} does not answer ({exc}): `labrunner status` shows the cluster")
+                fail(f"{what} does not answer ({exc}): `labrunner status` shows its nodes")
             time.sleep(PAUSE)

@@ -22,6 +22,7 @@ from labrunner.labs.shared import load
 from labrunner.services import postgres
 
 failover_client = load("failover_client", __file__)
+commit_trace = load("commit_trace", __file__)
 
 SERVICE = "aurora-postgresql"
 KILL_AFTER = 25            # orders stored before the check kills the writer
@@ -203,12 +204,6 @@ def place_order_survives_a_planned_failover(session, aurora_cluster, answer):
 
 # ---- steps 3-5: write_orders through a writer kill ---------------------------------------------------
 
-def _tries(conn):
-    """How many times the refused order has reached COMMIT so far (a sequence: not transactional)."""
-    found = _rows(conn, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM public.labrunner_refusals")
-    return found[0][0] if found else 0
-
-
 class _Killer(threading.Thread):
     """Kill the writer once KILL_AFTER of the run's orders are stored, unless the run ends first."""
 
@@ -228,7 +223,7 @@ class _Killer(threading.Thread):
                     stored = _rows(conn, "SELECT count(*) FROM shop.orders WHERE order_id::text = ANY(%s)",
                                    (self.ids,))[0][0]
                     if stored >= KILL_AFTER:
-                        self.tries = _tries(conn)      # before the kill: a promoted node's sequences jump ahead
+                        self.tries = commit_trace.tries(conn)      # before the kill: a promoted node's sequences jump ahead
                         self.victim = self.cluster.status().get("writer")
                         self.cluster.fault("writer", "kill")
                         self.killed_at = time.time()     # the writer's process is gone by now
@@ -239,46 +234,6 @@ class _Killer(threading.Thread):
     def finish(self):
         self.done.set()
         self.join(30)
-
-
-_TRACE = """
-CREATE TABLE IF NOT EXISTS public.labrunner_written (order_id text, at timestamptz DEFAULT clock_timestamp());
-CREATE SEQUENCE IF NOT EXISTS public.labrunner_refusals;
-CREATE OR REPLACE FUNCTION public.labrunner_trace() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO public.labrunner_written (order_id) VALUES (NEW.order_id::text);
-  RETURN NULL;
-END $$;
-CREATE SEQUENCE IF NOT EXISTS public.labrunner_refused_since;
-CREATE OR REPLACE FUNCTION public.labrunner_refuse_once() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-BEGIN
-  IF NEW.order_id::text <> '{refused}' THEN
-    RETURN NULL;
-  END IF;
-  -- sequences are not transactional: the attempts and the first refusal's time survive the rollback
-  IF nextval('public.labrunner_refusals') = 1 THEN
-    PERFORM setval('public.labrunner_refused_since', now_ms);
-  ELSIF now_ms - (SELECT last_value FROM public.labrunner_refused_since) >= {refuse_ms} THEN
-    RETURN NULL;
-  END IF;
-  RAISE EXCEPTION 'could not serialize access due to a concurrent update' USING ERRCODE = '40001';
-END $$;
-CREATE TRIGGER labrunner_trace AFTER INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION public.labrunner_trace();
-CREATE CONSTRAINT TRIGGER labrunner_refuse_once AFTER INSERT ON shop.orders DEFERRABLE INITIALLY DEFERRED
-  FOR EACH ROW EXECUTE FUNCTION public.labrunner_refuse_once();
-"""
-
-_UNTRACE = """
-DROP TRIGGER IF EXISTS labrunner_trace ON shop.orders;
-DROP TRIGGER IF EXISTS labrunner_refuse_once ON shop.orders;
-DROP FUNCTION IF EXISTS public.labrunner_trace();
-DROP FUNCTION IF EXISTS public.labrunner_refuse_once();
-DROP SEQUENCE IF EXISTS public.labrunner_refusals;
-DROP SEQUENCE IF EXISTS public.labrunner_refused_since;
-DROP TABLE IF EXISTS public.labrunner_written;
-"""
 
 
 class _Run:
@@ -302,8 +257,7 @@ def _run_through_a_kill(session, aurora_cluster, answer):
     refused = orders[random.randint(3, 10)][0]
     early = random.sample(ids[KILL_AFTER + 20:], 3)
     with _connect(session) as conn:
-        conn.execute(_UNTRACE)
-        conn.execute(_TRACE.replace("{refused}", refused).replace("{refuse_ms}", str(int(REFUSE_FOR * 1000))))
+        commit_trace.install(conn, refused, REFUSE_FOR)
         for order in orders:
             if order[0] in early:
                 conn.execute("INSERT INTO shop.orders (order_id, customer_id, total) VALUES (%s, %s, %s)", order)
@@ -316,14 +270,11 @@ def _run_through_a_kill(session, aurora_cluster, answer):
     try:
         _wait_whole(session, aurora_cluster)
         with _connect(session) as conn:
-            written = {}
-            for order_id, at in _rows(conn, "SELECT order_id, extract(epoch FROM at)::float8 "
-                                            "FROM public.labrunner_written"):
-                written[order_id] = max(written.get(order_id, 0.0), at)
-            conn.execute(_UNTRACE)
+            written = commit_trace.written(conn)
+            commit_trace.remove(conn)
     except Exception:
         with _connect(session) as conn:
-            conn.execute(_UNTRACE)
+            commit_trace.remove(conn)
         raise
     _judge_failure(result, killer, len(orders))
     expect(killer.killed_at is not None,

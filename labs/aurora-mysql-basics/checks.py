@@ -17,6 +17,7 @@ from labrunner.labs.shared import load
 from labrunner.services import mysql_family
 
 failover_client = load("failover_client", __file__)
+reader_down = load("reader_down", __file__)
 
 SERVICE = "aurora-mysql"
 READERS_WAIT = 15.0        # seconds a check waits for the readers to apply what it wrote
@@ -65,39 +66,6 @@ def _wait_for_readers(aurora, aurora_node, readers):
             if _rows(conn, "SELECT MASTER_GTID_WAIT(%s, %s)", (target, READERS_WAIT))[0][0] != 0:
                 fail(f"{name} has not applied the writer's last changes after {READERS_WAIT:.0f} s: "
                      f"`labrunner status` shows the cluster (is its replication stopped? START SLAVE on {name})")
-
-
-class _Paused:
-    """One reader paused (its process stopped) for the length of a block, as `labrunner fault
-    pause` does: once its health probe goes unanswered the reader endpoint stops choosing it.
-    The block starts after that, and ends once the reader answers again."""
-
-    def __init__(self, aurora_cluster, name):
-        self.cluster, self.name = aurora_cluster, name
-
-    def _wait(self, alive):
-        deadline = time.monotonic() + READERS_WAIT
-        while True:
-            node = next((n for n in self.cluster.status().get("nodes", []) if n["name"] == self.name), {})
-            if bool(node.get("alive")) == alive:
-                return
-            if time.monotonic() > deadline:
-                fail(f"{self.name} did not {'come back' if alive else 'stop answering'} within {READERS_WAIT:.0f} s "
-                     f"of a {'resume' if alive else 'pause'}: `labrunner status` shows the cluster")
-            time.sleep(0.2)
-
-    def __enter__(self):
-        self.cluster.fault(self.name, "pause")
-        try:
-            self._wait(alive=False)
-        except BaseException:
-            self.cluster.fault(self.name, "resume")
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.cluster.fault(self.name, "resume")
-        self._wait(alive=True)
 
 
 # ---- step 1: endpoints ------------------------------------------------------------------------
@@ -249,7 +217,7 @@ def reads_go_to_the_readers(aurora, aurora_node, aurora_cluster, answer):
         # endpoint stops choosing it, and reads sent there carry on; reads sent to that reader's
         # own instance endpoint hang.
         round_ = [customer for customer in customers for _ in range(2)]
-        with _Paused(aurora_cluster, paused):
+        with reader_down.ReaderDown(aurora_cluster, paused, "pause", READERS_WAIT):
             got = answer.run("shop_api.py", [("orders_of", (customer,)) for customer in round_], timeout=ROUND_TIMEOUT)
         stuck = next((r for r in got if r.error_type in ("Timeout", "OperationalError", "ConnectionTimeout")), None)
         if stuck:

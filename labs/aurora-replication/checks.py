@@ -11,6 +11,9 @@ import time
 from decimal import Decimal
 
 from labrunner.checks import expect, fail
+from labrunner.labs.shared import load
+
+reader_down = load("reader_down", __file__)
 
 READERS_WAIT = 10.0        # seconds a check waits for the readers to replay what it wrote
 ROUND_TIMEOUT = 15.0       # seconds the learner's reads may take while one reader is down
@@ -71,41 +74,6 @@ class _ReplayPaused:
         for name in self.names:
             with self.aurora_node(name) as conn:
                 conn.execute("SELECT pg_wal_replay_resume()")
-
-
-class _Paused:
-    """One reader down for the length of a block (`labrunner fault stop`, as an instance being
-    rebooted or replaced): the reader endpoint stops choosing it once its health probe fails.
-    The block starts after that, and ends once the reader, restarted, answers again. (Stopped,
-    not paused: in the Docker image a pause stops the postmaster but not its backends, and a
-    reader that still answers its probe stays in the reader endpoint.)"""
-
-    def __init__(self, aurora_cluster, name):
-        self.cluster, self.name = aurora_cluster, name
-
-    def _wait(self, alive):
-        deadline = time.monotonic() + READERS_WAIT
-        while True:
-            node = next((n for n in self.cluster.status().get("nodes", []) if n["name"] == self.name), {})
-            if bool(node.get("alive")) == alive:
-                return
-            if time.monotonic() > deadline:
-                fail(f"{self.name} did not {'come back' if alive else 'stop answering'} within {READERS_WAIT:.0f} s "
-                     f"of a {'resume' if alive else 'pause'}: `labrunner status` shows the cluster")
-            time.sleep(0.2)
-
-    def __enter__(self):
-        self.cluster.fault(self.name, "stop")
-        try:
-            self._wait(alive=False)
-        except BaseException:
-            self.cluster.fault(self.name, "restart")
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.cluster.fault(self.name, "restart")
-        self._wait(alive=True)
 
 
 # ---- step 1: endpoints ------------------------------------------------------------------------
@@ -205,8 +173,10 @@ def placed_order_shows_at_once(aurora, aurora_node, aurora_cluster, answer):
     customer = random.randint(5000, 9000)
     before = [Decimal(t) for (t,) in _rows(aurora, "SELECT total FROM shop.orders WHERE customer_id = %s", (customer,))]
     total = Decimal(random.randint(500, 9999)) / 100
+    through = _cluster_endpoint_connections(aurora_cluster)
     with _ReplayPaused(aurora_node, readers):          # the readers fall behind, as they may at any moment
         result = answer.call("shop_api.py", "place_order", customer, str(total))
+    through = _cluster_endpoint_connections(aurora_cluster) - through
     shown = result.value_or_fail()
     stored = [Decimal(t) for (t,) in _rows(aurora, "SELECT total FROM shop.orders WHERE customer_id = %s", (customer,))]
     expect(len(stored) == len(before) + 1 and total in stored,
@@ -218,7 +188,16 @@ def placed_order_shows_at_once(aurora, aurora_node, aurora_cluster, answer):
         fail(f"place_order({customer}, '{total}') returned {shown!r}: the order it just placed is missing. The "
              "readers had not replayed it yet (replica lag): read your own writes through the cluster endpoint")
     expect(got == sorted(stored), f"place_order returned {shown!r}; the customer's orders are {sorted(stored)}")
+    expect(through > 0,
+           f"place_order reached the writer without the cluster endpoint (it made no connection through it): "
+           f"{writer}'s instance endpoint reaches the writer only until a failover makes {writer} a reader. "
+           "Connect to WRITER_URL, the cluster endpoint, which always reaches the current writer")
     return f"the new order showed at once, although every reader was behind"
+
+
+def _cluster_endpoint_connections(aurora_cluster):
+    """How many client connections the cluster endpoint has taken so far (the router counts them)."""
+    return aurora_cluster.status()["connections_accepted"]["cluster"]
 
 
 # ---- step 5: read scaling -------------------------------------------------------------------------------
@@ -256,7 +235,9 @@ def reads_go_to_the_readers(aurora, aurora_node, aurora_cluster, answer):
         # endpoint stops choosing it, and reads sent there carry on; reads sent to that reader's
         # own instance endpoint fail.
         round_ = [customer for customer in customers for _ in range(2)]
-        with _Paused(aurora_cluster, paused):
+        # Stopped (and restarted after), not paused: a read sent to a stopped reader's instance
+        # endpoint is refused at once, where a paused one keeps the learner waiting a round.
+        with reader_down.ReaderDown(aurora_cluster, paused, "stop", READERS_WAIT):
             got = answer.run("shop_api.py", [("orders_of", (customer,)) for customer in round_], timeout=ROUND_TIMEOUT)
         stuck = next((r for r in got if r.error_type in ("Timeout", "OperationalError", "ConnectionTimeout")), None)
         if stuck:

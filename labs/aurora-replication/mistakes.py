@@ -39,6 +39,16 @@ def order_page_read_from_a_reader(workspace):
                             (customer_id,)).fetchall()'''})
 
 
+def order_placed_through_the_writers_instance_endpoint(workspace, session, aurora_cluster):
+    """The writer's instance endpoint, copied from `labrunner status`: it is the writer today,
+    and every page reads its own writes, until a failover makes that instance a reader."""
+    writer = aurora_cluster.status()["writer"]
+    url = session.endpoint("aurora-postgresql").at(writer).url
+    workspace.install_variant("shop_api.py", "shop_api-4.py", {
+        "    with psycopg.connect(WRITER_URL) as conn:          # the write, and reading it back: the writer":
+            f"    with psycopg.connect(\"{url}\") as conn:          # {writer}, the writer"})
+
+
 # ---- step 5 ----
 def every_read_through_the_cluster_endpoint(workspace):
     workspace.install_variant("shop_api.py", "shop_api.py", {

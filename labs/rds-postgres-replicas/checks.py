@@ -18,7 +18,11 @@ import uuid
 from decimal import Decimal
 
 from labrunner.checks import expect, fail
+from labrunner.labs.shared import load
 from labrunner.services import postgres
+
+failover_client = load("failover_client", __file__)
+commit_trace = load("commit_trace", __file__)
 
 SERVICE = "rds-postgres-multiaz"
 REPLICA = "replica-1"
@@ -40,16 +44,10 @@ def _endpoint(session, where=None):
 
 
 def _connect(session, where=None, wait=30.0):
-    """A fresh autocommit connection: the instance endpoint, "replica" (its endpoint) or a host."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            return postgres.connect(_endpoint(session, where))
-        except Exception as exc:
-            if time.monotonic() > deadline:
-                fail(f"the {where or 'instance'} endpoint does not answer ({exc}): `labrunner status` "
-                     "shows the instance")
-            time.sleep(0.2)
+    """A fresh autocommit connection: the instance endpoint, "replica" (its endpoint) or a host,
+    retried while a failover is under way."""
+    return failover_client.retry_connect(postgres.connect, _endpoint(session, where),
+                                         f"the {where or 'instance'} endpoint", wait)
 
 
 def _rows(conn, sql, args=None):
@@ -342,12 +340,6 @@ def replica_lag_as_seconds_behind(session, rds_instance, answer):
 
 # ---- steps 5 and 6: acknowledged orders through a failover and a promotion ---------------------------
 
-def _tries(conn):
-    """How many times the refused order has reached COMMIT so far (a sequence: not transactional)."""
-    found = _rows(conn, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM public.labrunner_refusals")
-    return found[0][0] if found else 0
-
-
 class _Killer(threading.Thread):
     """Kill the primary once KILL_AFTER of the run's orders are stored."""
 
@@ -364,7 +356,7 @@ class _Killer(threading.Thread):
                     stored = _rows(conn, "SELECT count(*) FROM shop.orders WHERE order_id::text = ANY(%s)",
                                    (self.ids,))[0][0]
                     if stored >= KILL_AFTER:
-                        self.tries = _tries(conn)      # before the kill: a promoted node's sequences jump ahead
+                        self.tries = commit_trace.tries(conn)      # before the kill: a promoted node's sequences jump ahead
                         self.victim = _roles(self.instance)["primary"]
                         self.instance.fault("primary", "kill")
                         self.killed_at = time.time()
@@ -399,54 +391,11 @@ def _judge_run(result, killer, count):
          "psycopg.OperationalError, wait a little longer each time, reconnect to INSTANCE_URL, try the same order again")
 
 
-# What the primary saw of the learner's run: when each order's INSERT was stored (a trigger), and
-# one order whose COMMIT it refuses for REFUSE_FOR seconds, counting the attempts (sequences are
-# not transactional: they keep counting through the rollbacks).
-_TRACE = """
-CREATE TABLE IF NOT EXISTS public.labrunner_written (order_id text, at timestamptz DEFAULT clock_timestamp());
-CREATE SEQUENCE IF NOT EXISTS public.labrunner_refusals;
-CREATE SEQUENCE IF NOT EXISTS public.labrunner_refused_since;
-CREATE OR REPLACE FUNCTION public.labrunner_trace() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO public.labrunner_written (order_id) VALUES (NEW.order_id::text);
-  RETURN NULL;
-END $$;
-CREATE OR REPLACE FUNCTION public.labrunner_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  now_ms bigint := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-BEGIN
-  IF NEW.order_id::text <> '{refused}' THEN
-    RETURN NULL;
-  END IF;
-  IF nextval('public.labrunner_refusals') = 1 THEN
-    PERFORM setval('public.labrunner_refused_since', now_ms);
-  ELSIF now_ms - (SELECT last_value FROM public.labrunner_refused_since) >= {refuse_ms} THEN
-    RETURN NULL;
-  END IF;
-  RAISE EXCEPTION 'could not serialize access due to a concurrent update' USING ERRCODE = '40001';
-END $$;
-CREATE TRIGGER labrunner_trace AFTER INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION public.labrunner_trace();
-CREATE CONSTRAINT TRIGGER labrunner_refuse AFTER INSERT ON shop.orders DEFERRABLE INITIALLY DEFERRED
-  FOR EACH ROW EXECUTE FUNCTION public.labrunner_refuse();
-"""
-
-_UNTRACE = """
-DROP TRIGGER IF EXISTS labrunner_trace ON shop.orders;
-DROP TRIGGER IF EXISTS labrunner_refuse ON shop.orders;
-DROP FUNCTION IF EXISTS public.labrunner_trace();
-DROP FUNCTION IF EXISTS public.labrunner_refuse();
-DROP SEQUENCE IF EXISTS public.labrunner_refusals;
-DROP SEQUENCE IF EXISTS public.labrunner_refused_since;
-DROP TABLE IF EXISTS public.labrunner_written;
-"""
-
-
 def _traced_run(session, rds_instance, answer, orders, killer):
     """Run write_orders with the trace in place; return (result, roles after, written, refused id, tries)."""
     refused = orders[random.randint(3, 10)][0]
     with _connect(session) as conn:
-        conn.execute(_UNTRACE)
-        conn.execute(_TRACE.replace("{refused}", refused).replace("{refuse_ms}", str(int(REFUSE_FOR * 1000))))
+        commit_trace.install(conn, refused, REFUSE_FOR)
     killer.start()
     try:
         result = answer.call("app.py", "write_orders", orders, PAUSE, timeout=RUN_TIMEOUT)
@@ -456,13 +405,10 @@ def _traced_run(session, rds_instance, answer, orders, killer):
         try:
             after = _wait_whole(session, rds_instance)
             with _connect(session) as conn:
-                written = {}
-                for order_id, at in _rows(conn, "SELECT order_id, extract(epoch FROM at)::float8 "
-                                                "FROM public.labrunner_written"):
-                    written[order_id] = max(written.get(order_id, 0.0), at)
+                written = commit_trace.written(conn)
         finally:
             with _connect(session) as conn:
-                conn.execute(_UNTRACE)
+                commit_trace.remove(conn)
     return result, after, written, refused, killer.tries or 0
 
 

@@ -114,7 +114,8 @@ class ControlAPI:
             })
         return {"writer": writer.name, "cluster_endpoint": self.cluster_port, "reader_endpoint": self.ports["reader"],
                 "synchronous_standby_names": self.sync_applied, "nodes": nodes,
-                "failovers": list(self.state["failovers"]), "restore": self.restore_status()}
+                "failovers": list(self.state["failovers"]),
+                "connections_accepted": dict(self.router.accepted), "restore": self.restore_status()}
 
     def fault(self, name, action) -> dict:
         if action not in ACTIONS:

@@ -419,7 +419,8 @@ class Supervisor(ClusterSupervisor, ControlAPI):
         semi = writer.probe["semi_sync"] if writer.probe else False
         return {"writer": writer.name, "engine": STANDIN, "cluster_endpoint": self.cluster_port,
                 "reader_endpoint": self.ports["reader"], "semi_sync": semi, "nodes": nodes,
-                "failovers": list(self.state["failovers"])}
+                "failovers": list(self.state["failovers"]),
+                "connections_accepted": dict(self.router.accepted)}
 
     def _restart(self, node: Node) -> dict:
         """Reboot one node (as reboot-db-instance does): the writer stays the writer."""

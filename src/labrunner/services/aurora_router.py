@@ -32,6 +32,7 @@ class Router:
         self.loop = asyncio.new_event_loop()
         self.servers: list[asyncio.AbstractServer] = []
         self.open: dict[str, set[asyncio.Transport]] = {}   # node name -> client and node transports
+        self.accepted = {name: 0 for name in listeners}      # endpoint -> client connections it has taken
         self.thread = threading.Thread(target=self._run, name="aurora-router", daemon=True)
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -47,7 +48,8 @@ class Router:
         try:
             for name, (port, pick) in self.listeners.items():
                 server = self.loop.run_until_complete(asyncio.start_server(
-                    lambda r, w, pick=pick: self._serve(r, w, pick), self.listen, port, reuse_address=True))
+                    lambda r, w, pick=pick, name=name: self._serve(r, w, pick, name), self.listen, port,
+                    reuse_address=True))
                 self.servers.append(server)
         except BaseException as exc:      # a port in use: the supervisor reports it and exits
             self._error = exc
@@ -79,7 +81,9 @@ class Router:
     def connections(self) -> dict[str, int]:
         return {name: len(ts) // 2 for name, ts in self.open.items()}
 
-    async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter, pick: Pick) -> None:
+    async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter, pick: Pick,
+                     endpoint: str) -> None:
+        self.accepted[endpoint] += 1
         deadline = self.loop.time() + CONNECT_PATIENCE
         node_r = node_w = None
         name = None
