@@ -149,6 +149,26 @@ def test_a_moto_crash_is_json_not_html(client):
     assert "<!doctype" not in message.lower()
 
 
+def test_an_empty_string_key_is_refused_by_every_write_as_on_dynamodb(client):
+    # moto 5.2.5 took these from UpdateItem and DeleteItem (UpdateItem stored the item)
+    calls = {
+        "UpdateItem": lambda: client.update_item(TableName=TABLE, Key={"Artist": S(""), "SongTitle": S("x")},
+                                                 UpdateExpression="SET Plays = :p", ExpressionAttributeValues={":p": N(1)}),
+        "DeleteItem": lambda: client.delete_item(TableName=TABLE, Key={"Artist": S("Other"), "SongTitle": S("")}),
+        "PutItem": lambda: client.put_item(TableName=TABLE, Item={"Artist": S(""), "SongTitle": S("x")}),
+        "PartiQL UPDATE": lambda: run(client, "UPDATE Music SET Plays = 1 WHERE Artist = ? AND SongTitle = ?",
+                                      S(""), S("x")),
+    }
+    for what, call in calls.items():
+        code, message = error_of(call)
+        assert code == "ValidationException" and "empty string" in message and "Key: " in message, (what, message)
+    assert client.scan(TableName=TABLE, FilterExpression="Artist = :a",
+                       ExpressionAttributeValues={":a": S("")})["Items"] == []
+    # an empty string is still fine outside the key
+    client.update_item(TableName=TABLE, Key={"Artist": S("Other"), "SongTitle": S("Blue Moon")},
+                       UpdateExpression="SET Note = :n", ExpressionAttributeValues={":n": S("")})
+
+
 def _aws_cli():
     return shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
 

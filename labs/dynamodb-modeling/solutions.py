@@ -45,31 +45,54 @@ def install_queries(workspace):
     workspace.install_solution("queries.py")
 
 
+GSI1_KEYS = [{"AttributeName": "GSI1PK", "KeyType": "HASH"}, {"AttributeName": "GSI1SK", "KeyType": "RANGE"}]
+GSI1_PROJECTION = {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["OrderTotal"]}
+
+
 def add_gsi1(dynamodb, workspace):
-    dynamodb.update_table(
-        TableName=TABLE,
-        AttributeDefinitions=[{"AttributeName": "GSI1PK", "AttributeType": "S"},
-                              {"AttributeName": "GSI1SK", "AttributeType": "S"}],
-        GlobalSecondaryIndexUpdates=[{"Create": {
-            "IndexName": "GSI1",
-            "KeySchema": [{"AttributeName": "GSI1PK", "KeyType": "HASH"},
-                          {"AttributeName": "GSI1SK", "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["OrderTotal"]},
-        }}],
-    )
+    found = _index(dynamodb, "GSI1")
+    if found and not _is_gsi1(dynamodb, found):
+        # the learner's own GSI1 (other keys or projection): an index cannot be altered, so
+        # replace it, as on DynamoDB
+        dynamodb.update_table(TableName=TABLE, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "GSI1"}}])
+        wait_for_index(dynamodb, "GSI1", gone=True)
+        found = None
+    if not found:
+        dynamodb.update_table(
+            TableName=TABLE,
+            AttributeDefinitions=[{"AttributeName": "GSI1PK", "AttributeType": "S"},
+                                  {"AttributeName": "GSI1SK", "AttributeType": "S"}],
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": "GSI1", "KeySchema": GSI1_KEYS, "Projection": GSI1_PROJECTION}}],
+        )
     wait_for_index(dynamodb, "GSI1")
     workspace.install_solution("index_queries.py")
 
 
-def wait_for_index(dynamodb, name, seconds=60):
+def _index(dynamodb, name):
+    indexes = dynamodb.describe_table(TableName=TABLE)["Table"].get("GlobalSecondaryIndexes") or []
+    return next((i for i in indexes if i["IndexName"] == name), None)
+
+
+def _is_gsi1(dynamodb, index):
+    """GSI1 as the later steps read it: string keys GSI1PK and GSI1SK, OrderTotal projected."""
+    types = {d["AttributeName"]: d["AttributeType"]
+             for d in dynamodb.describe_table(TableName=TABLE)["Table"]["AttributeDefinitions"]}
+    projection = index.get("Projection") or {}
+    return (index["KeySchema"] == GSI1_KEYS and types.get("GSI1PK") == types.get("GSI1SK") == "S"
+            and projection.get("ProjectionType") == "INCLUDE"
+            and set(projection.get("NonKeyAttributes") or ()) == {"OrderTotal"})
+
+
+def wait_for_index(dynamodb, name, seconds=60, gone=False):
     import time
 
     for _ in range(seconds * 2):
-        indexes = dynamodb.describe_table(TableName=TABLE)["Table"].get("GlobalSecondaryIndexes") or []
-        if any(i["IndexName"] == name and i.get("IndexStatus", "ACTIVE") == "ACTIVE" for i in indexes):
+        index = _index(dynamodb, name)
+        if (index is None) if gone else (index is not None and index.get("IndexStatus", "ACTIVE") == "ACTIVE"):
             return
         time.sleep(0.5)
-    raise TimeoutError(f"index {name} did not become ACTIVE")
+    raise TimeoutError(f"index {name} did not {'go' if gone else 'become ACTIVE'}")
 
 
 def install_place_order(workspace):

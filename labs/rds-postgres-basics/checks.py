@@ -393,6 +393,23 @@ def _expect_reach_is_shop_only(postgres):
         postgres.execute(f"DROP SCHEMA {other} CASCADE")
     expect(not outside, "reporting can read a table in a schema other than shop (the check made one to see): "
                         "grant SELECT on shop's tables only, not on every schema")
+    _expect_nothing_granted_to_public(postgres)
+
+
+def _expect_nothing_granted_to_public(postgres):
+    """A grant TO PUBLIC lets reporting read, and every other role that logs in, now or later."""
+    public = [r[0] for r in postgres.execute(
+        "SELECT 'table shop.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, "
+        "aclexplode(c.relacl) a WHERE n.nspname = 'shop' AND a.grantee = 0 "
+        "UNION ALL SELECT 'schema shop' FROM pg_namespace n, aclexplode(n.nspacl) a "
+        "WHERE n.nspname = 'shop' AND a.grantee = 0 "
+        "UNION ALL SELECT 'the default privileges of schema shop' FROM pg_default_acl d "
+        "JOIN pg_namespace n ON n.oid = d.defaclnamespace, aclexplode(d.defaclacl) a "
+        "WHERE n.nspname = 'shop' AND a.grantee = 0 ORDER BY 1").fetchall()]
+    if public:
+        fail(f"{public[0]} grants to PUBLIC, that is to every role that can log in, now or later, not to reporting "
+             "alone: REVOKE it FROM PUBLIC (REVOKE SELECT ON ALL TABLES IN SCHEMA shop FROM PUBLIC; REVOKE USAGE "
+             "ON SCHEMA shop FROM PUBLIC) and grant it TO reporting")
 
 
 def reporting_cannot_write(postgres, postgres_connect):

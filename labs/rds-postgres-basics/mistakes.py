@@ -93,6 +93,14 @@ def reporting_in_pg_read_all_data(postgres):
     postgres.execute("GRANT pg_read_all_data TO reporting")
 
 
+def reporting_reads_through_public(postgres):
+    """reporting reads shop and writes nothing, but so does every other role that logs in."""
+    postgres.execute("CREATE ROLE reporting WITH LOGIN PASSWORD 'read-only-please'")
+    postgres.execute("GRANT USAGE ON SCHEMA shop TO PUBLIC")
+    postgres.execute("GRANT SELECT ON ALL TABLES IN SCHEMA shop TO PUBLIC")
+    postgres.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO PUBLIC")
+
+
 def parameter_for_the_database_only(postgres):
     """ALTER DATABASE ... SET: new sessions of this database get 500ms, the server does not."""
     postgres.execute(f"ALTER DATABASE {postgres.info.dbname} SET log_min_duration_statement = 500")

@@ -616,6 +616,25 @@ def install() -> None:
 
     DynamoDBBackend.execute_statement = execute_statement
     DynamoHandler.call_action = call_action
+    for name in ("update_item", "delete_item"):
+        setattr(DynamoDBBackend, name, _refusing_an_empty_key(getattr(DynamoDBBackend, name)))
+
+
+def _refusing_an_empty_key(method):
+    """moto 5.2.5 refuses an empty string as a key in PutItem, GetItem and Query, but UpdateItem
+    and DeleteItem (and PartiQL's UPDATE and DELETE, which call them) take it, and UpdateItem
+    even stores the item. DynamoDB refuses it in every one of them."""
+    from moto.dynamodb.exceptions import KeyIsEmptyStringException
+
+    def checked(self, table_name, key, *args, **kwargs):
+        table = self.get_table(table_name)
+        for attribute in (table.hash_key_attr, table.range_key_attr):
+            value = (key or {}).get(attribute) if attribute else None
+            if isinstance(value, dict) and value.get("S", value.get("B")) in ("", b""):
+                raise KeyIsEmptyStringException(attribute)
+        return method(self, table_name, key, *args, **kwargs)
+
+    return checked
 
 
 def main(argv: list[str] | None = None) -> None:
