@@ -235,6 +235,25 @@ def test_a_check_result_waits_in_the_outbox_while_the_server_is_down(tmp_path, c
         server.stop()
 
 
+def test_a_hint_reaches_the_dashboard_without_waiting_for_a_check(dashboard, cli, labrunner_home):
+    where = labrunner_home / "data" / "class"
+    name = f"Hinted Hana {uuid.uuid4().hex[:4]}"
+    try:
+        assert cli("class", "join", dashboard.url, "--name", name, "--code", dashboard.code).code == 0
+        assert cli("hint", "dynamodb-basics").code == 0
+        assert cli("hint", "dynamodb-basics").code == 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and outbox.Outbox(where).count():
+            time.sleep(0.3)
+        board = grid(dashboard)
+        me = next(p["id"] for p in board["learners"] if p["name"] == name)
+        lab = next(lab for lab in board["labs"] if lab["id"] == "dynamodb-basics")
+        cell = lab["cells"][me][lab["steps"][0]["id"]]
+        assert (cell["status"], cell["hints"], cell["check_runs"]) == ("attempted", 2, 0), cell
+    finally:
+        outbox.drop_membership(where)
+
+
 def test_twenty_learners_lose_nothing_across_a_server_restart(tmp_path):
     figures = simulate(tmp_path, learners=20, duration=20, interval=1, down_at=7, down_for=5)
     assert figures["sent"] >= 300

@@ -181,6 +181,9 @@ def next_hints(lab, step, *, all_of_them: bool = False) -> list[str]:
     _write_atomic(path, json.dumps(seen), private=True)
     if count:
         progress.record_hint(lab.id, step.id, count)      # for `labrunner report`
+        from labrunner.classroom import hook
+
+        hook.after_hint(lab, step)                        # a joined class: the dashboard hears now
     return list(step.hints[:count])
 
 

@@ -1,5 +1,6 @@
-"""What `check` (and `solve`) call after recording an attempt: when this learner has joined
-a class, queue the step's figures in the outbox and make sure a sender runs. It never
+"""What `check` (and `solve`) call after recording an attempt, and `hint` after a hint: when
+this learner has joined a class, queue the step's figures in the outbox and make sure a
+sender runs. It never
 raises and never waits on the network: a failure here is logged, the check goes on."""
 
 from __future__ import annotations
@@ -11,12 +12,24 @@ from labrunner.classroom import outbox
 
 
 def after_check(lab, step, passed: bool) -> None:
+    _send(lab, step, passed)
+
+
+def after_hint(lab, step) -> None:
+    """A hint taken: the teacher sees it now, not with the learner's next check (the step's
+    figures as they stand, passed or not as recorded)."""
+    _send(lab, step, None)
+
+
+def _send(lab, step, passed: bool | None) -> None:
     try:
-        from labrunner import paths
+        from labrunner import paths, progress
 
         where = paths.data_dir() / "class"
         if not (where / outbox.MEMBERSHIP).exists():
             return                          # not in a class: one stat, nothing else
+        if passed is None:
+            passed = bool(progress.completed(lab.id).get(step.id))
         queue(where, figures(lab, step, passed))
     except Exception:  # noqa: BLE001 - the learner's check must not fail for the dashboard
         from labrunner import log
