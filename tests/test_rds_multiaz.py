@@ -320,3 +320,50 @@ def test_on_docker_the_aurora_image_runs_it_on_loopback_with_a_standby_that_refu
         wait_for(moved, 30, "the instance endpoint to reach the former standby")
     finally:
         cli("down", "--all", "--wipe")
+
+
+@pytest.mark.local
+def test_promote_through_the_cli_makes_the_replica_standalone_and_new_replica_puts_one_back(cli, lab):
+    connect, primary = _master(cli)
+
+    def replica_port():
+        report = cli("status", "--json").json()["labs"][0]["services"][0]
+        return next(n["port"] for n in report["nodes"] if n["name"] == "replica-1")
+
+    def role():
+        report = cli("status", "--json").json()["labs"][0]["services"][0]
+        return next(n["role"] for n in report["nodes"] if n["name"] == "replica-1")
+
+    with connect(replica_port()) as conn:           # a replica: a write is refused
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("CREATE TABLE promoted_here (x int)")
+    result = cli("promote", "rds-postgres-multiaz")
+    assert result.code == 0 and "promoted replica-1" in result.out and "no longer follows" in result.out, result
+    assert role() == "standalone"
+    with connect(replica_port()) as conn:           # standalone: it takes writes on its own endpoint
+        conn.execute("CREATE TABLE promoted_here (x int)")
+    with connect(primary) as conn:                  # and the primary never hears of them
+        assert conn.execute("SELECT to_regclass('public.promoted_here')").fetchone()[0] is None
+    again = cli("promote", "rds-postgres-multiaz")
+    assert again.code != 0 and "already a standalone instance" in again.err and "Traceback" not in again.err
+    assert "--new-replica" in again.err and again.err.count("\n") == 1
+    solved = cli("solve", "--yes")                  # step 1's check needs a whole instance, replica included
+    assert "--new-replica" in solved.out + solved.err and "promoted to a standalone instance" in solved.out + solved.err, solved
+
+    result = cli("promote", "rds-postgres-multiaz", "--new-replica")
+    assert result.code == 0 and "new read replica" in result.out, result
+    assert role() == "replica"
+    with connect(replica_port()) as conn:
+        assert conn.execute("SELECT pg_is_in_recovery(), to_regclass('public.promoted_here')").fetchone() == (True, None)
+    assert cli("check", "--json").json()["passed"] is True
+
+
+@pytest.mark.local
+def test_promote_on_a_service_without_a_read_replica_is_one_line(cli):
+    assert cli("run", "dynamodb-basics", "--runtime", "local", "--no-input").code == 0
+    try:
+        result = cli("promote", "dynamodb")
+        assert result.code != 0 and result.err.count("\n") == 1 and "Traceback" not in result.err
+        assert "dynamodb has no read replica to promote" in result.err and "rds-postgres-replicas" in result.err
+    finally:
+        cli("down", "--all", "--wipe")

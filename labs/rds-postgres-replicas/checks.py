@@ -71,6 +71,8 @@ def _wait_whole(session, rds_instance, seconds=WHOLE_WAIT):
     while True:
         nodes = rds_instance.status().get("nodes", [])
         roles = sorted(n["role"] for n in nodes)
+        if "standalone" in roles:
+            _promoted_by_hand()
         if roles == ["primary", "replica", "standby"] and all(n.get("alive") and not n.get("rejoining")
                                                               for n in nodes):
             break
@@ -84,7 +86,14 @@ def _wait_whole(session, rds_instance, seconds=WHOLE_WAIT):
 
 def _control(rds_instance, action):
     """One of the replica's control actions (pause-replay, detach, promote, ...)."""
+    if action != "rebuild" and any(n["role"] == "standalone" for n in rds_instance.status().get("nodes", [])):
+        _promoted_by_hand()
     rds_instance.fault(REPLICA, action)
+
+
+def _promoted_by_hand():
+    fail(f"{REPLICA} was promoted to a standalone instance (`labrunner promote`), and this check needs a read "
+         f"replica: `labrunner promote {SERVICE} --new-replica` builds one in its place")
 
 
 # ---- the table --------------------------------------------------------------------------------

@@ -272,13 +272,18 @@ def sweep(keep_data: bool = True) -> list[str]:
 
 
 def act_on_node(session: Session, service: str, action: str, node: str) -> str:
-    """A fault on one node of a cluster (`fault kill aurora-postgresql/writer`) or a failover
-    (action "failover"): the cluster's own control does it; returns what it says."""
+    """A fault on one node of a cluster (`fault kill aurora-postgresql/writer`), a failover
+    (action "failover") or a replica's promotion ("promote", "new-replica"): the cluster's own
+    control does it; returns what it says."""
     if service not in session.services:
         raise UsageError(f"lab '{session.lab}' runs no service '{service}'",
                          f"its services: {', '.join(session.services)}")
     definition = services.get(service)
     if not definition.node_action:
+        if action in ("promote", "new-replica"):
+            raise UsageError(f"{service} has no read replica to promote",
+                             "`labrunner promote` acts on an RDS instance with a read replica "
+                             "(rds-postgres-multiaz, in the lab rds-postgres-replicas)")
         what = "failover" if action == "failover" else f"fault {action} {service}/{node}"
         raise UsageError(f"{service} is one engine, not a cluster of nodes: `labrunner {what}` does not apply",
                          f"`labrunner fault {action if action != 'failover' else 'restart'} {service}` acts "

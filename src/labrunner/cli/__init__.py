@@ -26,6 +26,7 @@ COMMANDS = {
     "down": ("down", "Stop a lab's services (all labs with --all)."),
     "fault": ("fault", "Kill, stop, pause, resume or restart a running service (or one node of a cluster)."),
     "failover": ("failover", "Fail a cluster over to a reader, as `aws rds failover-db-cluster` does."),
+    "promote": ("promote", "Promote a read replica to a standalone instance, as `aws rds promote-read-replica` does."),
     "restore-to-time": ("restore_to_time", "Restore a cluster to a point in time in a new server, leaving it untouched."),
     "shell": ("shell", "Open the engine's own client (psql, ...) on the running lab."),
     "tool": ("tool", "Run an engine's client program (pg_dump, ...) against the running lab."),

@@ -115,6 +115,9 @@ def node_action(endpoint: Endpoint, action: str, node: str) -> str:
         done = _control(endpoint, "POST", "/failover", {"target": node} if node else {}, timeout=120)
         return f"failed over: {done.get('from', '?')} → {done.get('to', '?')} is the writer now " \
                f"({done.get('seconds', 0):.1f} s); the cluster endpoint follows it"
+    if action in ("promote", "new-replica"):
+        raise ServiceError("an Aurora cluster has no read replica to promote: its readers are instances of the "
+                           "cluster itself", "`labrunner failover` makes a reader the writer")
     if node != "writer" and node not in NODES:
         raise ServiceError(f"the cluster has no node '{node}'", f"its nodes: writer, {', '.join(NODES)}")
     done = _control(endpoint, "POST", "/fault", {"node": node, "action": action}, timeout=60)

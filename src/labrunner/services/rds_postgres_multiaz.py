@@ -48,8 +48,9 @@ def nodes(endpoint: Endpoint) -> list[dict]:
 
 
 def node_action(endpoint: Endpoint, action: str, node: str) -> str:
-    """`labrunner fault ACTION rds-postgres-multiaz/HOST` and `labrunner failover rds-postgres-multiaz`
-    (a reboot with failover: to the standby, never to the read replica)."""
+    """`labrunner fault ACTION rds-postgres-multiaz/HOST`, `labrunner failover rds-postgres-multiaz`
+    (a reboot with failover: to the standby, never to the read replica) and `labrunner promote
+    rds-postgres-multiaz [--new-replica]` (the read replica)."""
     if action == "failover":
         if node == REPLICA:
             raise ServiceError(f"{REPLICA} is a read replica, not a failover target",
@@ -58,6 +59,15 @@ def node_action(endpoint: Endpoint, action: str, node: str) -> str:
         done = aurora_postgresql._control(endpoint, "POST", "/failover", {"target": node or "standby"}, timeout=120)
         return (f"failed over: {done.get('from', '?')} → {done.get('to', '?')} is the primary now "
                 f"({done.get('seconds', 0):.1f} s); the instance endpoint follows it")
+    if action in ("promote", "new-replica"):       # `labrunner promote [--new-replica]`
+        try:
+            done = aurora_postgresql._control(endpoint, "POST", "/fault", {
+                "node": REPLICA, "action": "promote" if action == "promote" else "rebuild"}, timeout=300)
+        except ServiceError as exc:
+            if exc.fix is None and action == "promote":
+                exc.fix = "`labrunner promote rds-postgres-multiaz --new-replica` builds a read replica in its place"
+            raise
+        return _said(done)
     if node not in (*NODES, "primary", "standby", "replica", "writer"):
         raise ServiceError(f"the instance has no host '{node}'",
                            f"its hosts: primary, standby, replica, {', '.join(NODES)}")
