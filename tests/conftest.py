@@ -62,6 +62,25 @@ def cli(capsys):
 
 
 @pytest.fixture
+def start_lab(cli):
+    """start_lab(lab_id, runtime="local"): `labrunner run LAB --no-input`, asserted to succeed;
+    returns the lab's session. Every lab is taken down (--wipe) after the test."""
+    from labrunner import sessions
+
+    started = []
+
+    def start(lab_id: str, runtime: str = "local"):
+        result = cli("run", lab_id, "--runtime", runtime, "--no-input")
+        assert result.code == 0, result
+        started.append(lab_id)
+        return sessions.find(lab_id)
+
+    yield start
+    if started:
+        cli("down", "--all", "--wipe")
+
+
+@pytest.fixture
 def lab_copy(tmp_path):
     """A writable copy of a built-in lab in a --labs-dir style folder."""
 

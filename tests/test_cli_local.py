@@ -13,12 +13,9 @@ LAB = "dynamodb-basics"
 
 
 @pytest.fixture
-def running(cli):
+def running(start_lab):
     """dynamodb-basics started on the local runtime; stopped after the test."""
-    result = cli("run", LAB, "--runtime", "local", "--no-input")
-    assert result.code == 0, result
-    yield sessions.find(LAB)
-    cli("down", "--all", "--wipe")
+    return start_lab(LAB)
 
 
 def listening_addresses(pid):

@@ -23,11 +23,8 @@ def test_service_definition_matches_the_official_image():
 
 
 @pytest.fixture
-def pg_session(cli):
-    result = cli("run", LAB, "--runtime", "local", "--no-input")
-    assert result.code == 0, result
-    yield sessions.find(LAB)
-    cli("down", "--all", "--wipe")
+def pg_session(start_lab):
+    return start_lab(LAB)
 
 
 def test_each_session_gets_its_own_password_and_an_rds_like_endpoint(cli, pg_session):

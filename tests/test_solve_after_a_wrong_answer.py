@@ -3,7 +3,6 @@ engine right whatever the learner left, and the step's check passes after it."""
 
 import pytest
 
-from labrunner import sessions
 from labrunner.services import dynamodb
 
 pytestmark = pytest.mark.local
@@ -12,11 +11,8 @@ LAB = "dynamodb-modeling"
 
 
 @pytest.fixture
-def running(cli):
-    result = cli("run", LAB, "--runtime", "local", "--no-input")
-    assert result.code == 0, result
-    yield sessions.find(LAB)
-    cli("down", "--all", "--wipe")
+def running(start_lab):
+    return start_lab(LAB)
 
 
 def test_solve_replaces_a_gsi1_the_learner_made_with_the_wrong_projection(cli, running):
