@@ -5,7 +5,7 @@
 # imports) into the build context ($1).
 set -euo pipefail
 PREPARE="aws_backup/prepare.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/../_moto_wheels.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../_wheels.sh"
 moto_version="${IMAGE##*:}"; moto_version="${moto_version#moto-}"   # labrunner-local/aws-backup:5.2.5 -> 5.2.5
-moto_wheels "$1" "aws-backup-moto-$moto_version" "moto[dynamodb,s3]==$moto_version" flask flask-cors
+bookworm_wheels "$1" "aws-backup-moto-$moto_version" "moto[dynamodb,s3]==$moto_version" flask flask-cors
 launcher_files "$1" "$moto_version" moto_dynamodb.py backup_server.py

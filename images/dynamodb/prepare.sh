@@ -5,7 +5,7 @@
 # HTML 500 page: the same file the local runtime runs) into the build context ($1).
 set -euo pipefail
 PREPARE="dynamodb/prepare.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/../_moto_wheels.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../_wheels.sh"
 moto_version="${IMAGE##*:moto-}"                 # labrunner-local/dynamodb:moto-5.2.5 -> 5.2.5
-moto_wheels "$1" "dynamodb-moto-$moto_version" "moto[dynamodb]==$moto_version" flask flask-cors
+bookworm_wheels "$1" "dynamodb-moto-$moto_version" "moto[dynamodb]==$moto_version" flask flask-cors
 launcher_files "$1" "$moto_version" moto_dynamodb.py

@@ -1,12 +1,14 @@
-# Sourced by dynamodb/prepare.sh and aws_backup/prepare.sh, the two stand-ins built on moto:
-# moto's wheels for bookworm's python3 (CPython 3.11, glibc 2.36, this machine's arch),
-# downloaded on the host once and cached (HTTPS from inside a build does not trust every
-# machine's certificate chain), and labrunner's launcher files, checked against moto's version.
-# Needs CACHE (set by images/build.sh) and PREPARE (the caller's name, for messages).
+# Sourced by the prepare.sh of the stand-ins that install Python packages into an image
+# (dynamodb, aws_backup, documentdb): their wheels for bookworm's python3 (CPython 3.11, glibc
+# 2.36, this machine's arch), downloaded on the host once and cached (HTTPS from inside a build
+# does not trust every machine's certificate chain); and, for the two built on moto, labrunner's
+# launcher files, checked against moto's version.
+# Needs CACHE (set by images/build.sh) and PREPARE (the caller's name, for messages); the
+# optional array EXTRA_PIP adds pip download options (e.g. --abi none --platform any).
 
-# moto_wheels CTX CACHE_NAME REQUIREMENT... : the wheels into $CACHE/wheels/CACHE_NAME (once),
-# then into CTX/wheels.
-moto_wheels() {
+# bookworm_wheels CTX CACHE_NAME REQUIREMENT... : the wheels into $CACHE/wheels/CACHE_NAME
+# (once), then into CTX/wheels.
+bookworm_wheels() {
   local ctx="$1" wheels="$CACHE/wheels/$2" platforms=() v
   shift 2
   # Older pips do not widen --platform manylinux_2_36 to older glibc tags: list them all.
@@ -17,7 +19,7 @@ moto_wheels() {
     printf '%s\n' "$@" >"$wheels.part/requirements.txt"
     python3 -m pip download -q -d "$wheels.part" -r "$wheels.part/requirements.txt" \
       --only-binary=:all: --implementation cp --python-version 3.11 --abi cp311 --abi abi3 \
-      "${platforms[@]}" \
+      "${platforms[@]}" ${EXTRA_PIP[@]+"${EXTRA_PIP[@]}"} \
       || { echo "$PREPARE: pip download of $* failed" >&2; exit 1; }
     mv "$wheels.part" "$wheels"
   fi
