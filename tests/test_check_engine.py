@@ -1,6 +1,7 @@
 """The check engine: fixtures by name, results for learner mistakes, errors for broken labs,
 and learner code that hangs, floods or is unfinished (no engine needed: these test the runner)."""
 
+import threading
 import time
 from types import SimpleNamespace
 
@@ -94,6 +95,25 @@ def test_the_next_check_waits_for_one_that_overran(monkeypatch):
     assert undone == []
     result = runner.run_check(lab, step, "next_check", fixtures_for(lab))
     assert result.passed, result.message
+
+
+def test_a_check_hung_for_good_delays_only_the_next_check(monkeypatch):
+    monkeypatch.setattr(runner, "_stragglers", [])
+    monkeypatch.setattr(runner, "STRAGGLER_WAIT", 0.5)
+    forever = threading.Event()
+
+    def hangs():
+        forever.wait()
+
+    lab, step = make_lab(hangs=hangs, quick=lambda: None)
+    try:
+        assert runner.run_check(lab, step, "hangs", fixtures_for(lab)).error
+        started = time.monotonic()
+        assert runner.run_check(lab, step, "quick", fixtures_for(lab)).passed
+        assert runner.run_check(lab, step, "quick", fixtures_for(lab)).passed
+        assert 0.4 < time.monotonic() - started < 0.9          # one wait of 0.5 s, not one per check
+    finally:
+        forever.set()
 
 
 def answer_runner(tmp_path, source):

@@ -20,8 +20,7 @@ def _wait_for_stragglers() -> None:
     waits for it to end, so two checks never work the same engine at once."""
     for thread in list(_stragglers):
         thread.join(STRAGGLER_WAIT)
-        if not thread.is_alive():
-            _stragglers.remove(thread)
+        _stragglers.remove(thread)          # ended, or hung for good: never waited for twice
 
 
 def _with_timeout(func, timeout: float):
