@@ -99,7 +99,7 @@ def test_the_next_check_waits_for_one_that_overran(monkeypatch):
 
 def test_a_check_hung_for_good_delays_only_the_next_check(monkeypatch):
     monkeypatch.setattr(runner, "_stragglers", [])
-    monkeypatch.setattr(runner, "STRAGGLER_WAIT", 0.5)
+    monkeypatch.setattr(runner, "STRAGGLER_WAIT", 0.2)
     forever = threading.Event()
 
     def hangs():
@@ -108,10 +108,9 @@ def test_a_check_hung_for_good_delays_only_the_next_check(monkeypatch):
     lab, step = make_lab(hangs=hangs, quick=lambda: None)
     try:
         assert runner.run_check(lab, step, "hangs", fixtures_for(lab)).error
-        started = time.monotonic()
+        assert len(runner._stragglers) == 1
         assert runner.run_check(lab, step, "quick", fixtures_for(lab)).passed
-        assert runner.run_check(lab, step, "quick", fixtures_for(lab)).passed
-        assert 0.4 < time.monotonic() - started < 0.9          # one wait of 0.5 s, not one per check
+        assert runner._stragglers == []         # waited for once, then let go: the checks after do not wait
     finally:
         forever.set()
 
