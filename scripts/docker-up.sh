@@ -54,11 +54,15 @@ else
   # pid, which exec hands on to dockerd, and that is the pid to watch.
   started="$CACHE/dockerd.started"
   rm -f "$started"
-  setsid -f sh -c 'echo $$ >"$0.part" && mv "$0.part" "$0" && exec "$@"' "$started" \
-    dockerd --pidfile "$PIDFILE" >>"$LOG" 2>&1 </dev/null
+  # It starts in /: a daemon that outlives this script must not keep the caller's folder (a
+  # clone that may be deleted) as its working directory.
+  (cd / && setsid -f sh -c 'echo $$ >"$0.part" && mv "$0.part" "$0" && exec "$@"' "$started" \
+    dockerd --pidfile "$PIDFILE" >>"$LOG" 2>&1 </dev/null)
   for _ in $(seq 1 50); do [ -s "$started" ] && break; sleep 0.1; done
   pid="$(cat "$started" 2>/dev/null || true)"
   [ -n "$pid" ] || die "dockerd did not start; see $LOG"
+  # The small shell writes its pid a moment before it execs dockerd: until then it is named sh.
+  for _ in $(seq 1 50); do [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sh ] || break; sleep 0.1; done
 fi
 
 for _ in $(seq 1 60); do

@@ -21,6 +21,10 @@ PIDFILE="$CACHE/service.pid"
 die() { echo "podman-up: $*" >&2; exit 1; }
 say() { echo "podman-up: $*" >&2; }
 mkdir -p "$CACHE"
+# One at a time: parallel test workers each run this script, and one must not restart the
+# service or load images while another is in the middle of the same.
+exec 9>"$CACHE/podman-up.lock"
+flock 9
 
 if ! command -v podman >/dev/null; then
   [ "$(id -u)" = 0 ] || die "podman is not installed and installing it needs root (apt-get install podman)"
@@ -76,13 +80,20 @@ start() {
   say "starting podman system service (log: $LOG)"
   # setsid -f: the service outlives this script; the small shell writes its own pid, which
   # exec hands on to podman (setsid's own pid would be wrong where it forks).
-  setsid -f sh -c 'echo $$ >"$0.part" && mv "$0.part" "$0" && exec "$@"' "$PIDFILE" \
-    "${PODMAN[@]}" system service --time=0 "unix://$SOCK" >>"$LOG" 2>&1 </dev/null
-  for _ in $(seq 1 50); do [ -s "$PIDFILE" ] && return 0; sleep 0.1; done
-  die "podman system service did not start; see $LOG"
+  # In /: the service outlives this script, and conmon, which it starts for every container,
+  # fails ("Failed to get working directory") once the caller's folder (a clone) is deleted.
+  (cd / && setsid -f sh -c 'echo $$ >"$0.part" && mv "$0.part" "$0" && exec "$@"' "$PIDFILE" \
+    "${PODMAN[@]}" system service --time=0 "unix://$SOCK" >>"$LOG" 2>&1 </dev/null 9>&-)   # not the lock
+  for _ in $(seq 1 50); do [ -s "$PIDFILE" ] && break; sleep 0.1; done
+  [ -s "$PIDFILE" ] || die "podman system service did not start; see $LOG"
+  # The small shell writes its pid a moment before it execs podman: until then it is named sh.
+  for _ in $(seq 1 50); do [ "$(cat "/proc/$(cat "$PIDFILE")/comm" 2>/dev/null)" = sh ] || break; sleep 0.1; done
 }
+# A service started before that rule (from a folder of its caller's) is started again.
+misplaced() { [ "$(readlink "/proc/$(cat "$PIDFILE")/cwd" 2>/dev/null)" != / ]; }
 
 if [ "${changed:-0}" = 1 ] && running; then stop; fi     # new settings: it must read them again
+if running && misplaced; then stop; fi
 if ! answers; then
   started=0
   running && say "podman service ($(cat "$PIDFILE")) is running but not answering yet; waiting"

@@ -33,6 +33,12 @@ sleep 2
 touch "$FAKE_READY"
 while :; do sleep 1; done
 """
+SLOW_SH = r"""#!/bin/bash
+# stand-in sh: runs the script it is given with a busy wait just before its `exec`
+script="$2"; shift 2
+pre="${script%%&& exec*}"; post="${script#*&& exec}"
+exec /bin/sh -c "$pre&& n=0 && while [ \$n -lt 300000 ]; do n=\$((n+1)); done && exec$post" "$@"
+"""
 FAKE_DOCKER = """#!/bin/sh
 [ -f "$FAKE_READY" ]
 """
@@ -77,6 +83,20 @@ def test_docker_up_waits_for_the_daemon_it_started(stand_in, how):
     pid = _daemon_pid(run_dir)
     # the daemon outlives the script, in a session of its own (no terminal hang-up reaches it)
     assert os.getsid(pid) == pid
+
+
+def test_docker_up_waits_while_its_shell_is_still_becoming_dockerd(stand_in, tmp_path):
+    """The small shell that starts the daemon writes its pid, then execs dockerd; on a loaded
+    machine the script looked in between, saw a process named sh, and said "dockerd exited".
+    A stand-in sh widens that moment (a loop of builtins, so the process stays the shell)."""
+    env, run_dir = stand_in
+    slow_sh = tmp_path / "bin" / "sh"
+    slow_sh.write_text(SLOW_SH)
+    slow_sh.chmod(0o755)
+    done = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    assert "dockerd exited" not in done.stderr
+    _daemon_pid(run_dir)
 
 
 def test_docker_up_says_when_the_daemon_really_exits(stand_in, tmp_path):

@@ -59,6 +59,18 @@ def podman(docker_runtime, podman_url, monkeypatch, cli):
     docker.connect.cache_clear()
 
 
+def test_the_podman_service_does_not_live_in_its_starters_folder(podman_url):
+    """It outlives scripts/podman-up.sh, and conmon fails for every container once the folder it
+    was started from (a CI clone) is deleted: it runs in /. A second podman-up.sh only checks."""
+    pidfile = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "labrunner-ci" / "podman" / "service.pid"
+    pid = pidfile.read_text().strip()
+    assert os.readlink(f"/proc/{pid}/cwd") == "/"
+    again = subprocess.run(["bash", str(REPO / "scripts" / "podman-up.sh"), *IMAGES], capture_output=True,
+                           text=True, timeout=300)
+    assert again.returncode == 0 and "starting podman" not in again.stderr, again.stderr
+    assert pidfile.read_text().strip() == pid
+
+
 def test_doctor_names_podman(cli, podman):
     items = {i["item"]: i for i in cli("doctor", "--json").json()["items"]}
     assert items["docker"]["ok"] and items["docker"]["detail"].startswith("Podman at ")
