@@ -1,7 +1,7 @@
 """What `check` (and `solve`) call after recording an attempt, and `hint` after a hint: when
 this learner has joined a class, queue the step's figures in the outbox and make sure a
-sender runs. It never
-raises and never waits on the network: a failure here is logged, the check goes on."""
+sender runs. It never raises and never waits on the network: a failure here is logged, the
+check goes on."""
 
 from __future__ import annotations
 
