@@ -213,6 +213,9 @@ def test_with_both_hosts_down_the_replica_waits_to_be_promoted_by_hand(instance)
         conn.execute("INSERT INTO items VALUES (5000)")
     wait_for(lambda: instance.replica_has("SELECT count(*) FROM items WHERE id = 5000", 1), 10, "row 5000")
     instance.fault("replica", "detach")
+    # detached means no WAL receiver any more, the moment the call returns (it was not: ci19 saw
+    # row 5001 reach the replica)
+    assert instance.replica_has("SELECT count(*) FROM pg_stat_wal_receiver", 0)
     with instance.connect() as conn:
         conn.execute("INSERT INTO items VALUES (5001)")
     primary = instance.roles()["primary"]

@@ -244,6 +244,14 @@ class MultiAZSupervisor(aurora_cluster.Supervisor):
                 else:
                     conn.execute("ALTER SYSTEM RESET restore_command")
                 conn.execute("SELECT pg_reload_conf()")
+                # The reload reaches the WAL receiver a moment later; until it has stopped, the
+                # primary's next change may still arrive, so a detach returns only after that.
+                deadline = time.monotonic() + 10
+                while detach and conn.execute("SELECT count(*) FROM pg_stat_wal_receiver").fetchone()[0]:
+                    if time.monotonic() > deadline:
+                        raise ControlError(f"{REPLICA[0]} still receives the primary's changes 10 s after "
+                                           "its primary_conninfo was cleared")
+                    time.sleep(0.05)
             if not detach:
                 self._repoint(replica)
             self.detached = detach
